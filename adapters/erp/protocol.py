@@ -1,0 +1,65 @@
+"""The one interface workflows see of an ERP; differences between ERPs live behind it.
+
+Every write is idempotent by its external id: calling it again after a timeout returns the
+document that already exists instead of creating a second one.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from workflows.model import (
+    CreditRequest,
+    ErpCredit,
+    ErpDocument,
+    ErpOrder,
+    ItemReceiptRequest,
+    OrderRef,
+    RefundRequest,
+    ReturnAuthorizationRequest,
+)
+
+
+def external_id(return_id: str, kind: str, n: int | None = None) -> str:
+    """Deterministic, typed ERP external ids: transactions share one id pool per ERP account."""
+    suffix = f"-{n}" if n is not None else ""
+    return f"loop-{return_id}-{kind}{suffix}"
+
+
+@runtime_checkable
+class ErpAdapter(Protocol):
+    system: str
+
+    async def find_sales_order(self, ref: OrderRef) -> ErpOrder:
+        """The original order; raises NotFoundError when no ERP order matches."""
+        ...
+
+    async def get_sales_order(self, order_id: str) -> ErpOrder:
+        """An order by its ERP id (used when a person names the order)."""
+        ...
+
+    async def resolve_items(self, skus: list[str]) -> dict[str, str]:
+        """SKU -> ERP item id; raises UnknownItemError naming every SKU it cannot find."""
+        ...
+
+    async def create_return_authorization(
+        self, request: ReturnAuthorizationRequest
+    ) -> ErpDocument: ...
+
+    async def receive_return(self, request: ItemReceiptRequest) -> ErpDocument:
+        """Receive goods into a non-nettable holding location."""
+        ...
+
+    async def create_credit(self, request: CreditRequest) -> ErpCredit:
+        """Credit memo / credit note from the RA; the ERP computes tax, discount and totals."""
+        ...
+
+    async def issue_refund(self, request: RefundRequest) -> ErpDocument: ...
+
+    async def find_document(self, kind: str, external_id: str) -> ErpDocument | None: ...
+
+    async def concurrency_limit(self) -> int | None:
+        """The account's request concurrency the ERP allows us, where it says."""
+        ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,404 @@
+"""Types that cross the Temporal boundary.
+
+Everything here is a pydantic model so the pydantic data converter carries it: Decimal money
+travels as strings, datetimes are timezone-aware, ids from outside are strings. Adapters
+translate outside payloads into these types and nothing else crosses into workflow code.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from workflows.exceptions import ExceptionCase
+
+# ISO 4217 minor units for the currencies that differ from 2; everything else rounds to cents.
+_MINOR_UNITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "VND": 0, "BHD": 3, "KWD": 3, "JOD": 3}
+
+
+def minor_units(currency: str) -> int:
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
+class Money(BaseModel):
+    """An amount in one currency; arithmetic refuses to mix currencies."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Decimal
+    currency: str = Field(min_length=3, max_length=3)
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(amount=Decimal(0), currency=currency)
+
+    @classmethod
+    def of(cls, amount: Decimal | str | int, currency: str) -> Money:
+        return cls(amount=Decimal(str(amount)), currency=currency).rounded()
+
+    def rounded(self) -> Money:
+        exp = Decimal(1).scaleb(-minor_units(self.currency))
+        return Money(
+            amount=self.amount.quantize(exp, rounding=ROUND_HALF_EVEN), currency=self.currency
+        )
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"currency mismatch: {self.currency} vs {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(amount=self.amount - other.amount, currency=self.currency)
+
+    def times(self, factor: int | Decimal) -> Money:
+        return Money(amount=self.amount * Decimal(factor), currency=self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.rounded().amount} {self.currency}"
+
+
+def total(amounts: list[Money], currency: str) -> Money:
+    result = Money.zero(currency)
+    for amount in amounts:
+        result = result + amount
+    return result
+
+
+# --- the normalized return (Loop owns customer intent) ------------------------------------
+
+
+class ReturnOutcome(StrEnum):
+    """What the customer chose; drives which documents the ERP gets."""
+
+    REFUND = "refund"  # original tender
+    STORE_CREDIT = "store_credit"  # gift card through Loop, liability in the ERP
+    EXCHANGE = "exchange"
+    KEEP_ITEM = "keep_item"  # returnless refund: money moves, no stock
+    DONATE = "donate"
+
+
+NON_RETURN_OUTCOMES = frozenset({ReturnOutcome.KEEP_ITEM, ReturnOutcome.DONATE})
+
+
+class Disposition(StrEnum):
+    RESTOCK = "restock"
+    REFURBISH = "refurbish"
+    SCRAP = "scrap"
+    RETURN_TO_VENDOR = "return_to_vendor"
+
+
+class Customer(BaseModel):
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+class Address(BaseModel):
+    name: str | None = None
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip: str | None = None
+    country_code: str | None = None
+    phone: str | None = None
+
+
+class OrderRef(BaseModel):
+    """How the ERP order is found: Shopify order name first, then number, then ids."""
+
+    loop_order_id: str | None = None
+    order_name: str | None = None
+    order_number: str | None = None
+    provider_order_id: str | None = None
+
+
+class ReturnLine(BaseModel):
+    """One returned unit (Loop sends one row per unit)."""
+
+    line_item_id: str
+    sku: str
+    quantity: int = 1
+    variant_id: str | None = None
+    product_id: str | None = None
+    provider_line_item_id: str | None = None
+    title: str | None = None
+    price: Money
+    discount: Money
+    tax: Money
+    refund: Money | None = None
+    reason: str | None = None
+    parent_reason: str | None = None
+    exchange_variant: str | None = None
+
+
+class LoopTotals(BaseModel):
+    """Loop's own figures: compared with the ERP's, never used to post money."""
+
+    return_total: Money
+    refund: Money
+    gift_card: Money
+    handling_fee: Money
+    tax: Money
+    discount: Money
+    exchange_total: Money
+
+
+class ReturnRequest(BaseModel):
+    """A Loop return, normalized. Unknown Loop fields are kept by the adapter, not here."""
+
+    return_id: str
+    shop_id: str | None = None
+    storefront: str = "default"
+    state: str = "open"
+    outcome: ReturnOutcome = ReturnOutcome.REFUND
+    currency: str
+    order: OrderRef
+    customer: Customer = Field(default_factory=Customer)
+    address: Address = Field(default_factory=Address)
+    lines: list[ReturnLine]
+    totals: LoopTotals
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    label_status: str | None = None
+
+
+class LoopEvent(BaseModel):
+    """A Loop webhook (or a sweep's observation) delivered to a return's workflow as a signal."""
+
+    topic: str
+    trigger: str
+    return_id: str
+    received_at: datetime
+    digest: str  # sha256 of the raw body: duplicate deliveries carry the same digest
+    state: str | None = None
+    label_status: str | None = None
+    tracking_number: str | None = None
+    carrier: str | None = None
+    return_request: ReturnRequest | None = None
+    actor: str = "loop-webhook"
+
+
+# --- gate inputs (updates sent by people or by the warehouse) -----------------------------
+
+
+class ReceivedLine(BaseModel):
+    line_item_id: str
+    quantity: int = Field(default=1, ge=1)
+
+
+class ReceiptInput(BaseModel):
+    actor: str = Field(description="who received the goods (warehouse user or 3PL)")
+    lines: list[ReceivedLine] | None = Field(
+        default=None, description="received units; omit when everything arrived"
+    )
+    note: str | None = None
+
+
+class InspectedLine(BaseModel):
+    line_item_id: str
+    disposition: Disposition
+    grade: str | None = None
+    note: str | None = None
+
+
+class InspectionInput(BaseModel):
+    actor: str
+    lines: list[InspectedLine] | None = Field(
+        default=None, description="per-line disposition; omit to restock every received line"
+    )
+    damaged: bool = False
+    note: str | None = None
+
+
+class ApprovalInput(BaseModel):
+    approver: str = Field(description="the finance approver's identity (email)")
+    note: str | None = None
+
+
+class RejectionInput(BaseModel):
+    approver: str
+    reason: str
+
+
+class CancelInput(BaseModel):
+    actor: str
+    reason: str
+
+
+class ResolveExceptionInput(BaseModel):
+    exception_id: str
+    actor: str
+    action: str = Field(description="one of the actions the exception kind allows")
+    erp_item_id: str | None = None
+    erp_order_id: str | None = None
+    save_mapping: bool = False
+    note: str | None = None
+
+
+# --- ERP side (the ERP owns stock and money) ----------------------------------------------
+
+
+class ErpDocumentKind(StrEnum):
+    SALES_ORDER = "sales_order"
+    RETURN_AUTHORIZATION = "return_authorization"
+    ITEM_RECEIPT = "item_receipt"
+    CREDIT_MEMO = "credit_memo"
+    CUSTOMER_REFUND = "customer_refund"
+    INVENTORY_TRANSFER = "inventory_transfer"
+    INVENTORY_ADJUSTMENT = "inventory_adjustment"
+
+
+class ErpOrderLine(BaseModel):
+    line: str  # the ERP's line id (NetSuite line numbers are not sequential)
+    item_id: str
+    sku: str
+    quantity: int
+    rate: Decimal
+    amount: Decimal
+
+
+class ErpOrder(BaseModel):
+    id: str
+    tran_id: str | None = None
+    customer_id: str
+    currency: str
+    lines: list[ErpOrderLine]
+
+
+class ErpDocument(BaseModel):
+    kind: ErpDocumentKind
+    id: str
+    external_id: str
+    status: str | None = None
+    amount: Money | None = None
+
+
+class ErpCredit(ErpDocument):
+    """A credit memo / credit note: the ERP computed these amounts (tax, discount, shipping)."""
+
+    subtotal: Money
+    tax: Money
+    discount: Money
+
+
+class ErpLineRequest(BaseModel):
+    order_line: str
+    item_id: str
+    quantity: int
+
+
+class ReturnAuthorizationRequest(BaseModel):
+    external_id: str
+    return_id: str
+    order_id: str
+    lines: list[ErpLineRequest]
+    memo: str | None = None
+
+
+class ItemReceiptRequest(BaseModel):
+    external_id: str
+    return_authorization_id: str
+    location_id: str
+    lines: list[ErpLineRequest]
+
+
+class CreditRequest(BaseModel):
+    external_id: str
+    return_authorization_id: str
+
+
+class RefundRequest(BaseModel):
+    external_id: str
+    credit_id: str
+    customer_id: str
+    amount: Money
+    payment_method: str | None = None
+
+
+# --- workflow configuration, decisions, exceptions and status -----------------------------
+
+
+class GateSlas(BaseModel):
+    """How long each gate may wait before its SLA is breached (then escalation steps follow)."""
+
+    validation: timedelta = timedelta(hours=1)
+    receipt: timedelta = timedelta(days=14)
+    inspection: timedelta = timedelta(days=2)
+    approval: timedelta = timedelta(hours=24)
+    exception: timedelta = timedelta(hours=24)
+
+
+class ReturnConfig(BaseModel):
+    """Policy and wiring a workflow needs, fixed at start so replays see the same values."""
+
+    erp_system: str = "netsuite"
+    auto_approve_below: Decimal = Decimal("100")
+    amount_tolerance: Decimal = Decimal("0.05")
+    holding_location_id: str = "holding"
+    refund_payment_method: str | None = None
+    slas: GateSlas = Field(default_factory=GateSlas)
+
+
+class ReturnStart(BaseModel):
+    """Start input: the id is the business key; the return itself arrives as a LoopEvent."""
+
+    return_id: str
+    config: ReturnConfig = Field(default_factory=ReturnConfig)
+
+
+class RefundDecision(BaseModel):
+    auto_approved: bool
+    rule: str  # which policy rule fired; every decision is traceable
+    detail: str
+    decided_by: str
+    decided_at: datetime
+
+
+class SlaBreach(BaseModel):
+    gate: str
+    due_at: datetime
+    breached_at: datetime
+
+
+class Transition(BaseModel):
+    """One audit row: who moved the return from where to where, and why."""
+
+    return_id: str
+    seq: int  # per-return sequence number: a retried write of the same row is a no-op
+    event: str
+    from_state: str
+    to_state: str
+    actor: str
+    at: datetime
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReturnStatus(BaseModel):
+    return_id: str
+    state: str
+    blocked: bool
+    gates_passed: list[str]
+    erp_documents: dict[str, ErpDocument]
+    breaches: list[SlaBreach]
+    open_exceptions: list[ExceptionCase]
+    decision: RefundDecision | None = None
+    erp_refund_amount: Money | None = None
+    loop_refund_amount: Money | None = None
+    amount_difference: Money | None = None
+    events_seen: int = 0
