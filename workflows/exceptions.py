@@ -89,7 +89,7 @@ TAXONOMY: dict[ExceptionKind, KindSpec] = {
         severity=Severity.HIGH,
         sla=4 * _H,
         resolutions=(R.USE_ERP_ORDER, R.RETRY),
-        summary="original order not found in the ERP (guest checkout, channel mismatch, split shipment)",
+        summary="original order not in the ERP (guest checkout, channel mismatch, split shipment)",
     ),
     ExceptionKind.DUPLICATE_RETURN: KindSpec(
         owner=OwnerTeam.OPS,
@@ -244,6 +244,7 @@ class ExceptionCase(BaseModel):
     opened_at: datetime
     due_at: datetime
     gate: str
+    blocking: bool = True  # False for SLA-timer cases: the gate may still pass on its own
     evidence: dict[str, Any] = Field(default_factory=dict)
     status: ExceptionStatus = ExceptionStatus.OPEN
     escalation_level: int = 0  # 0 open, 1 warned, 2 breached, 3 escalated to the owner's lead
@@ -254,7 +255,13 @@ class ExceptionCase(BaseModel):
 
 
 def open_case(
-    kind: ExceptionKind, return_id: str, seq: int, at: datetime, gate: str, evidence: dict[str, Any]
+    kind: ExceptionKind,
+    return_id: str,
+    seq: int,
+    at: datetime,
+    gate: str,
+    evidence: dict[str, Any],
+    blocking: bool = True,
 ) -> ExceptionCase:
     kind_spec = spec(kind)
     return ExceptionCase(
@@ -266,6 +273,7 @@ def open_case(
         opened_at=at,
         due_at=at + kind_spec.sla,
         gate=gate,
+        blocking=blocking,
         evidence=evidence,
     )
 

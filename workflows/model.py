@@ -352,6 +352,13 @@ class ReturnConfig(BaseModel):
     amount_tolerance: Decimal = Decimal("0.05")
     holding_location_id: str = "holding"
     refund_payment_method: str | None = None
+    finance_approvers: list[str] = Field(default_factory=list)  # empty: anyone may approve
+    finance_group_above: Decimal | None = None  # at or above this, only finance_approvers may
+    erp_retry_initial: timedelta = timedelta(seconds=1)
+    erp_max_attempts: int = 6
+    notify_customer_when_blocked: bool = True
+    # off only where the server cannot register attributes (the time-skipping test server)
+    publish_search_attributes: bool = True
     slas: GateSlas = Field(default_factory=GateSlas)
 
 

@@ -1,0 +1,387 @@
+"""The projection store: one class over SQLite (embedded default) or PostgreSQL.
+
+Writes come from Temporal local activities that may be retried, so each one is a single
+transaction of idempotent statements keyed by a natural id (INSERT ... ON CONFLICT, spoken by
+PostgreSQL and by SQLite >= 3.35 with RETURNING). Methods are synchronous and open a short-lived
+connection each; async callers wrap them in `asyncio.to_thread`. Every write transaction starts
+with a write statement, so on SQLite it takes the write lock up front and waits on
+`busy_timeout` instead of failing on a read-to-write upgrade while the ingress and the worker
+share the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, and_, create_engine, event, func, or_, select
+from sqlalchemy import update as sa_update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, col
+from sqlmodel import select as sm_select
+
+from adapters.store.tables import (
+    TABLES,
+    WEBHOOK_BODY_LIMIT,
+    AuditEventRow,
+    ExceptionRow,
+    ReturnRow,
+    SkuMappingRow,
+    WebhookRow,
+)
+from workflows.exceptions import ExceptionCase, ExceptionKind, ExceptionStatus, OwnerTeam
+from workflows.model import Transition
+
+DEFAULT_URL = "sqlite:///./.returnflow/returnflow.db"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_RETURNS: Table = ReturnRow.__table__  # type: ignore[attr-defined]
+_AUDIT: Table = AuditEventRow.__table__  # type: ignore[attr-defined]
+_EXCEPTIONS: Table = ExceptionRow.__table__  # type: ignore[attr-defined]
+_SKUS: Table = SkuMappingRow.__table__  # type: ignore[attr-defined]
+_WEBHOOKS: Table = WebhookRow.__table__  # type: ignore[attr-defined]
+RETURN_FIELDS = frozenset(c.name for c in _RETURNS.columns) - {"return_id"}
+_CLEARABLE = frozenset(c.name for c in _RETURNS.columns if c.nullable) - {"updated_at"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or "mode=memory" in database
+    if not in_memory and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        parsed,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        # one shared connection, or each checkout would see its own empty in-memory database
+        poolclass=StaticPool if in_memory else None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the one writer
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # durable enough with WAL, much faster
+        cursor.close()
+
+    return engine
+
+
+def _webhook_body(body: bytes | str) -> tuple[bytes, str, bool]:
+    """The raw bytes, the text kept (at most WEBHOOK_BODY_LIMIT bytes) and whether it was cut.
+
+    Invalid UTF-8 is kept as backslash escapes rather than replaced, and NUL is escaped because
+    PostgreSQL text cannot hold it: a malformed delivery must still be stored.
+    """
+    raw = body.encode("utf-8", errors="backslashreplace") if isinstance(body, str) else bytes(body)
+    truncated = len(raw) > WEBHOOK_BODY_LIMIT
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="backslashreplace")
+    # not final when cut: a multi-byte character split by the limit is dropped, not escaped
+    text = decoder.decode(raw[:WEBHOOK_BODY_LIMIT], final=not truncated)
+    return raw, text.replace("\x00", "\\x00"), truncated
+
+
+def _case(row: ExceptionRow) -> ExceptionCase:
+    return ExceptionCase.model_validate(row.model_dump())
+
+
+def _transition(row: AuditEventRow) -> Transition:
+    return Transition.model_validate(row.model_dump())
+
+
+class Store:
+    """The projection ops and finance query across returns; the workflow stays the truth."""
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {engine.dialect.name!r}")
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str = DEFAULT_URL) -> Store:
+        """SQLite (`sqlite:///path`, parent dir created) or PostgreSQL (`postgresql+psycopg://`)."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            return cls(_sqlite_engine(url))
+        if parsed.drivername in ("postgres", "postgresql"):
+            parsed = parsed.set(drivername="postgresql+psycopg")  # psycopg 3 is what we ship
+        return cls(create_engine(parsed, pool_pre_ping=True))
+
+    def create_all(self) -> None:
+        SQLModel.metadata.create_all(self.engine, tables=TABLES)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _insert(self, table: Table) -> Any:
+        # both dialects' Insert have on_conflict_do_update/do_nothing and .excluded
+        if self.engine.dialect.name == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    # --- returns -----------------------------------------------------------------------------
+
+    def _upsert_return(self, conn: Connection, return_id: str, fields: Mapping[str, Any]) -> None:
+        """Insert or update the given columns, unless the write is older than the row.
+
+        A write carrying `updated_at` applies only if it is not older than the stored one (ties
+        broken by `last_seq`); a write without it (a counter, a flag) always applies. None
+        clears a nullable column and is ignored for the others.
+        """
+        unknown = set(fields) - RETURN_FIELDS
+        if unknown:
+            raise ValueError(f"not ReturnRow columns: {sorted(unknown)}")
+        # None means "unknown here" for a NOT NULL column (and for updated_at): leave it alone
+        given = {k: v for k, v in fields.items() if v is not None or k in _CLEARABLE}
+        created_at = given.get("created_at") or given.get("updated_at") or _now()
+        row = ReturnRow(**{**given, "return_id": return_id, "created_at": created_at})
+        stmt = self._insert(_RETURNS).values(row.model_dump())
+        if not given:
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["return_id"]))
+            return
+        new, old = stmt.excluded, _RETURNS.c
+        not_older = or_(
+            new.updated_at.is_(None),
+            old.updated_at.is_(None),
+            new.updated_at > old.updated_at,
+            and_(
+                new.updated_at == old.updated_at,
+                or_(new.last_seq.is_(None), old.last_seq.is_(None), new.last_seq >= old.last_seq),
+            ),
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["return_id"],
+                set_={k: new[k] for k in given},
+                where=not_older,
+            )
+        )
+
+    def record_transition(self, t: Transition, projection: Mapping[str, Any] | None = None) -> bool:
+        """Append the audit row (once per (return_id, seq)) and move the projection with it.
+
+        The projection defaults to state=to_state, updated_at=at, last_seq=seq; `projection`
+        adds or overrides ReturnRow columns. Returns whether the audit row was new.
+        """
+        fields = {"state": t.to_state, "updated_at": t.at, "last_seq": t.seq, **(projection or {})}
+        audit = t.model_dump()
+        with self.engine.begin() as conn:
+            stmt = self._insert(_AUDIT).values(audit)
+            # RETURNING, not rowcount: psycopg reports -1 for a single INSERT ... ON CONFLICT
+            stmt = stmt.on_conflict_do_nothing(index_elements=["return_id", "seq"])
+            inserted = conn.execute(stmt.returning(_AUDIT.c.seq)).first() is not None
+            self._upsert_return(conn, t.return_id, fields)
+        return inserted
+
+    def upsert_return(self, return_id: str, **fields: Any) -> None:
+        """Write some ReturnRow columns; see `_upsert_return` for the ordering rule."""
+        with self.engine.begin() as conn:
+            self._upsert_return(conn, return_id, fields)
+
+    def get_return(self, return_id: str) -> ReturnRow | None:
+        with Session(self.engine) as session:
+            return session.get(ReturnRow, return_id)
+
+    def list_returns(
+        self, state: str | None = None, storefront: str | None = None, limit: int = 100
+    ) -> list[ReturnRow]:
+        """Newest first."""
+        query = sm_select(ReturnRow)
+        if state is not None:
+            query = query.where(col(ReturnRow.state) == state)
+        if storefront is not None:
+            query = query.where(col(ReturnRow.storefront) == storefront)
+        query = query.order_by(col(ReturnRow.created_at).desc(), col(ReturnRow.return_id))
+        with Session(self.engine) as session:
+            return list(session.exec(query.limit(limit)))
+
+    # --- exceptions --------------------------------------------------------------------------
+
+    def upsert_exception(self, case: ExceptionCase) -> None:
+        """Insert or update by the case's deterministic id; refresh the return's open count.
+
+        A retried older write cannot undo newer state: a resolved case is never reopened and an
+        open case's escalation level never goes down.
+        """
+        values = {k: v.value if isinstance(v, Enum) else v for k, v in case.model_dump().items()}
+        new_open = ExceptionStatus.OPEN.value
+        with self.engine.begin() as conn:
+            stmt = self._insert(_EXCEPTIONS).values(values)
+            new, old = stmt.excluded, _EXCEPTIONS.c
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["id"],
+                    set_={k: new[k] for k in values if k != "id"},
+                    where=or_(
+                        new.status != new_open,
+                        and_(old.status == new_open, new.escalation_level >= old.escalation_level),
+                    ),
+                )
+            )
+            open_count = (
+                select(func.count())
+                .select_from(_EXCEPTIONS)
+                .where(_EXCEPTIONS.c.return_id == case.return_id, _EXCEPTIONS.c.status == new_open)
+                .scalar_subquery()
+            )
+            conn.execute(
+                sa_update(_RETURNS)
+                .where(_RETURNS.c.return_id == case.return_id)
+                .values(open_exception_count=open_count)
+            )
+
+    def get_exception(self, id: str) -> ExceptionCase | None:
+        with Session(self.engine) as session:
+            row = session.get(ExceptionRow, id)
+            return _case(row) if row is not None else None
+
+    def list_exceptions(
+        self,
+        owner: OwnerTeam | str | None = None,
+        kind: ExceptionKind | str | None = None,
+        status: ExceptionStatus | str | None = ExceptionStatus.OPEN,
+        older_than: timedelta | None = None,
+        return_id: str | None = None,
+        now: datetime | None = None,
+        limit: int = 500,
+    ) -> list[ExceptionCase]:
+        """The exception queue, oldest first; `status=None` means any status.
+
+        `older_than` keeps cases opened at least that long before `now` (default: the clock).
+        """
+        query = sm_select(ExceptionRow)
+        if owner is not None:
+            query = query.where(col(ExceptionRow.owner) == str(owner))
+        if kind is not None:
+            query = query.where(col(ExceptionRow.kind) == str(kind))
+        if status is not None:
+            query = query.where(col(ExceptionRow.status) == str(status))
+        if return_id is not None:
+            query = query.where(col(ExceptionRow.return_id) == return_id)
+        if older_than is not None:
+            cutoff = (now or _now()) - older_than
+            query = query.where(col(ExceptionRow.opened_at) <= cutoff)
+        query = query.order_by(col(ExceptionRow.opened_at), col(ExceptionRow.id)).limit(limit)
+        with Session(self.engine) as session:
+            return [_case(row) for row in session.exec(query)]
+
+    # --- audit trail -------------------------------------------------------------------------
+
+    def audit_trail(self, return_id: str) -> list[Transition]:
+        query = (
+            sm_select(AuditEventRow)
+            .where(col(AuditEventRow.return_id) == return_id)
+            .order_by(col(AuditEventRow.seq))
+        )
+        with Session(self.engine) as session:
+            return [_transition(row) for row in session.exec(query)]
+
+    # --- SKU mappings ------------------------------------------------------------------------
+
+    def save_sku_mapping(
+        self,
+        erp_system: str,
+        sku: str,
+        erp_item_id: str,
+        saved_by: str,
+        note: str | None = None,
+        saved_at: datetime | None = None,
+    ) -> None:
+        """Save (or replace) the ERP item for a Loop SKU in one ERP system."""
+        values = {
+            "erp_system": erp_system,
+            "sku": sku,
+            "erp_item_id": erp_item_id,
+            "saved_by": saved_by,
+            "saved_at": saved_at or _now(),
+            "note": note,
+        }
+        with self.engine.begin() as conn:
+            stmt = self._insert(_SKUS).values(values)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["erp_system", "sku"],
+                    set_={
+                        k: stmt.excluded[k] for k in ("erp_item_id", "saved_by", "saved_at", "note")
+                    },
+                )
+            )
+
+    def sku_mappings(self, erp_system: str) -> dict[str, str]:
+        query = select(_SKUS.c.sku, _SKUS.c.erp_item_id).where(_SKUS.c.erp_system == erp_system)
+        with self.engine.connect() as conn:
+            return {sku: item for sku, item in conn.execute(query)}
+
+    # --- webhook log -------------------------------------------------------------------------
+
+    def record_webhook(
+        self,
+        id: str,
+        *,
+        received_at: datetime,
+        body: bytes | str,
+        status_code: int,
+        accepted: bool,
+        signature_ok: bool,
+        topic: str | None = None,
+        trigger: str | None = None,
+        return_id: str | None = None,
+        digest: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Log one delivery by its id; a second write with the same id replaces the first.
+
+        Pass the raw body as bytes. `digest` defaults to the sha256 of the whole body.
+        """
+        raw, text, truncated = _webhook_body(body)
+        values = {
+            "id": id,
+            "received_at": received_at,
+            "topic": topic,
+            "trigger": trigger,
+            "return_id": return_id,
+            "digest": digest or hashlib.sha256(raw).hexdigest(),
+            "signature_ok": signature_ok,
+            "accepted": accepted,
+            "status_code": status_code,
+            "error": error,
+            "body": text,
+            "body_bytes": len(raw),
+            "truncated": truncated,
+        }
+        with self.engine.begin() as conn:
+            stmt = self._insert(_WEBHOOKS).values(values)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["id"], set_={k: stmt.excluded[k] for k in values if k != "id"}
+                )
+            )
+
+    def get_webhook(self, id: str) -> WebhookRow | None:
+        with Session(self.engine) as session:
+            return session.get(WebhookRow, id)
+
+    def list_webhooks(
+        self, accepted: bool | None = None, return_id: str | None = None, limit: int = 100
+    ) -> list[WebhookRow]:
+        """Newest first; `accepted=False` lists refused and malformed deliveries."""
+        query = sm_select(WebhookRow)
+        if accepted is not None:
+            query = query.where(col(WebhookRow.accepted) == accepted)
+        if return_id is not None:
+            query = query.where(col(WebhookRow.return_id) == return_id)
+        query = query.order_by(col(WebhookRow.received_at).desc(), col(WebhookRow.id))
+        with Session(self.engine) as session:
+            return list(session.exec(query.limit(limit)))

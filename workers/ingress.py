@@ -1,0 +1,111 @@
+"""The webhook receiver: verify, parse, hand to Temporal durably, then answer.
+
+2xx means the event is in Temporal (signal-with-start on `return-<id>`). A bad signature is
+refused with 401, a malformed body with 400/422, and every delivery, refused or not, is written
+to the webhook log so nothing that reached us is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from adapters.loop.payload import PayloadError, parse_webhook
+from adapters.loop.signature import verify_any
+from adapters.store import Store
+from workers.settings import Settings
+from workflows.model import LoopEvent, ReturnStart
+from workflows.returns import ReturnWorkflow
+
+log = logging.getLogger("returnflow.ingress")
+
+SIGNATURE_HEADER = "X-Loop-Signature"
+
+
+def workflow_id(return_id: str) -> str:
+    return f"return-{return_id}"
+
+
+async def deliver(client: Client, settings: Settings, event: LoopEvent) -> WorkflowHandle[Any, Any]:
+    """Signal-with-start: the first event starts the return, later ones join it.
+
+    A finished return is never started again by a late duplicate (REJECT_DUPLICATE).
+    """
+    return await client.start_workflow(
+        ReturnWorkflow.run,
+        ReturnStart(return_id=event.return_id, config=settings.return_config()),
+        id=workflow_id(event.return_id),
+        task_queue=settings.task_queue,
+        start_signal="loop_event",
+        start_signal_args=[event],
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+def create_ingress(settings: Settings, client: Client, store: Store | None = None) -> FastAPI:
+    app = FastAPI(title="returnflow ingress", docs_url=None, redoc_url=None)
+    secrets = settings.webhook_secrets()
+
+    async def log_delivery(**row: Any) -> None:
+        if store is None:
+            return
+        try:
+            await asyncio.to_thread(store.record_webhook, **row)
+        except Exception:  # the log must never turn an accepted event into a refusal
+            log.exception("could not write the webhook log")
+
+    def answer(status: int, body: dict[str, Any]) -> JSONResponse:
+        return JSONResponse(body, status_code=status)
+
+    @app.post("/webhooks/loop")
+    async def loop_webhook(request: Request) -> JSONResponse:
+        raw = await request.body()
+        received_at = datetime.now(UTC)
+        row: dict[str, Any] = {"id": uuid.uuid4().hex, "received_at": received_at, "body": raw}
+        if not secrets or not verify_any(raw, request.headers.get(SIGNATURE_HEADER), secrets):
+            await log_delivery(**row, signature_ok=False, accepted=False, status_code=401,
+                               error="missing or invalid X-Loop-Signature")
+            return answer(401, {"error": "invalid signature"})
+        try:
+            event = parse_webhook(raw, received_at)
+        except PayloadError as err:
+            status = 400 if err.not_json else 422
+            await log_delivery(**row, signature_ok=True, accepted=False, status_code=status,
+                               error=str(err))
+            return answer(status, {"error": str(err)})
+        meta = {"topic": event.topic, "trigger": event.trigger, "return_id": event.return_id,
+                "digest": event.digest, "signature_ok": True}
+        try:
+            await deliver(client, settings, event)
+        except WorkflowAlreadyStartedError:
+            await log_delivery(**row, **meta, accepted=True, status_code=200,
+                               error="return already finished; event recorded only")
+            return answer(200, {"ok": True, "workflow_id": workflow_id(event.return_id),
+                                "note": "return already finished"})
+        except RPCError as err:
+            log.warning("Temporal refused or is unreachable: %s", err)
+            await log_delivery(**row, **meta, accepted=False, status_code=503, error=str(err))
+            return answer(503, {"error": "temporarily unavailable, retry"})
+        await log_delivery(**row, **meta, accepted=True, status_code=202, error=None)
+        return answer(202, {"ok": True, "workflow_id": workflow_id(event.return_id)})
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        try:
+            await asyncio.wait_for(client.service_client.check_health(), timeout=3)
+        except Exception as err:
+            return answer(503, {"ok": False, "temporal": str(err)})
+        return answer(200, {"ok": True})
+
+    return app

@@ -1,0 +1,61 @@
+"""One way to reach Temporal: the pydantic converter everywhere, search attributes registered."""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.common import SearchAttributeKey
+
+from workflows import search
+from workers.settings import Settings
+
+_INDEXED: dict[str, IndexedValueType.ValueType] = {
+    "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "KEYWORD_LIST": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+    "BOOL": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "DATETIME": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "TEXT": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+    "INT": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "FLOAT": IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
+}
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def dev_server_flags() -> list[str]:
+    """`temporal server start-dev --search-attribute Name=Type` flags for our attributes."""
+    names = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "BOOL": "Bool",
+             "DATETIME": "Datetime", "TEXT": "Text", "INT": "Int", "FLOAT": "Double"}
+    flags: list[str] = []
+    for key in search.ALL:
+        flags += ["--search-attribute", f"{key.name}={names[_kind(key)]}"]
+    return flags
+
+
+def _kind(key: SearchAttributeKey) -> str:
+    return key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_").replace("DOUBLE", "FLOAT")
+
+
+async def register_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Add whichever of our search attributes the namespace lacks; returns the names added."""
+    existing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    have = set(existing.custom_attributes) | set(existing.system_attributes)
+    missing = {k.name: _INDEXED[_kind(k)] for k in search.ALL if k.name not in have}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    return sorted(missing)
