@@ -24,7 +24,7 @@ from adapters.loop.payload import PayloadError, parse_webhook
 from adapters.loop.signature import verify_any
 from adapters.store import Store
 from workers.settings import Settings
-from workflows.model import LoopEvent, ReturnStart
+from workflows.model import LoopEvent, ReturnConfig, ReturnStart
 from workflows.returns import ReturnWorkflow
 
 log = logging.getLogger("returnflow.ingress")
@@ -36,14 +36,16 @@ def workflow_id(return_id: str) -> str:
     return f"return-{return_id}"
 
 
-async def deliver(client: Client, settings: Settings, event: LoopEvent) -> WorkflowHandle[Any, Any]:
+async def deliver(
+    client: Client, settings: Settings, event: LoopEvent, config: ReturnConfig | None = None
+) -> WorkflowHandle[Any, Any]:
     """Signal-with-start: the first event starts the return, later ones join it.
 
     A finished return is never started again by a late duplicate (REJECT_DUPLICATE).
     """
     return await client.start_workflow(
         ReturnWorkflow.run,
-        ReturnStart(return_id=event.return_id, config=settings.return_config()),
+        ReturnStart(return_id=event.return_id, config=config or settings.return_config()),
         id=workflow_id(event.return_id),
         task_queue=settings.task_queue,
         start_signal="loop_event",

@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     sla_inspection: timedelta = timedelta(days=2)
     sla_approval: timedelta = timedelta(hours=24)
     sla_exception: timedelta = timedelta(hours=24)
+    erp_retry_initial: timedelta = timedelta(seconds=1)
+    erp_max_attempts: int = 6
 
     def webhook_secrets(self) -> list[str]:
         raw = self.loop_webhook_secrets.get_secret_value()
@@ -70,6 +72,8 @@ class Settings(BaseSettings):
             holding_location_id=self.netsuite_holding_location_id,
             finance_approvers=self.finance_approvers,
             finance_group_above=self.finance_group_above,
+            erp_retry_initial=self.erp_retry_initial,
+            erp_max_attempts=self.erp_max_attempts,
             slas=GateSlas(
                 receipt=self.sla_receipt,
                 inspection=self.sla_inspection,

@@ -161,3 +161,22 @@ def generated_catalog(orders: int, seed: int = 7) -> Catalog:
             lines=lines,
         )
     return catalog
+
+
+def with_copies(catalog: Catalog, copies: int) -> Catalog:
+    """Clone each order `copies` times ("#1001-1", …) so many returns never share order lines."""
+    result = catalog.model_copy(deep=True)
+    for n, order in enumerate(list(catalog.orders.values())):
+        for k in range(1, copies + 1):
+            name = f"{order.order_name}-{k}"
+            offset = 10000 * (n + 1) + k
+            result.orders[name] = order.model_copy(
+                update={
+                    "order_name": name,
+                    "order_number": f"{order.order_number}{k:03d}",
+                    "shopify_order_id": str(int(order.shopify_order_id) * 1000 + k),
+                    "loop_order_id": str(int(order.loop_order_id) * 1000 + k),
+                    "erp_order_id": str(100000 + offset),
+                }
+            )
+    return result

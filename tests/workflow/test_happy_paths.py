@@ -1,0 +1,35 @@
+"""Full lifecycles on the dev server through real activities and the sandboxes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import httpx
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from tests.harness import LoopDriver, start_return
+from tests.workflow.conftest import Live
+from workers import ops
+
+
+async def netsuite_records(live: Live) -> dict:
+    async with httpx.AsyncClient() as http:
+        return (await http.get(f"{live.netsuite_url}/_sandbox/records")).json()
+
+
+async def test_auto_approved_return_closes_with_one_of_each_erp_document(live: Live, loop_driver: LoopDriver) -> None:
+    loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M"], outcome="refund")
+    rid = loop_return["id"]
+    await start_return(live.client, live.settings, loop_return)
+    await ops.wait_for_state(live.client, rid, {"authorized"})
+    await ops.receive(live.client, rid, "warehouse@test")
+    await ops.inspect(live.client, rid, "warehouse@test")
+    status = await ops.wait_for_state(live.client, rid, {"closed"})
+    assert status.decision is not None and status.decision.auto_approved
+    assert status.decision.rule == "under_threshold"
+    assert set(status.erp_documents) == {"return_authorization", "item_receipt", "credit_memo", "customer_refund"}
+    assert status.erp_refund_amount is not None
+    assert status.erp_refund_amount.amount == Decimal("30.00")  # 25.00 + 20% VAT, the ERP's sum
+    print(await netsuite_records(live))
+

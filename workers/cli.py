@@ -1,0 +1,227 @@
+"""`returnflow …`: run the stack, and act on returns and exceptions from a terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from adapters.store import Store
+from workers import ops
+from workers.settings import Settings
+from workers.temporal import connect, register_search_attributes
+from workflows.model import ResolveExceptionInput
+
+T = TypeVar("T")
+app = typer.Typer(help="returnflow: returns between Loop and your ERP, one workflow each.",
+                  no_args_is_help=True)
+exceptions_app = typer.Typer(help="The exception queue: list, show, resolve.", no_args_is_help=True)
+app.add_typer(exceptions_app, name="exceptions")
+console = Console()
+
+Actor = Annotated[str, typer.Option("--as", help="your identity, recorded in the audit trail")]
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def parse_age(text: str) -> timedelta:
+    """'3d', '12h', '30m' → timedelta."""
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if not text or text[-1] not in units or not text[:-1].isdigit():
+        raise typer.BadParameter("use a number and d/h/m, e.g. 3d")
+    return timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
+@app.command()
+def dev(
+    demo: Annotated[bool, typer.Option(help="push the demo returns through")] = True,
+    port: int = 7233,
+    ui_port: int = 8233,
+    data_dir: Path = Path(".returnflow"),
+) -> None:
+    """Run the embedded stack (Temporal + UI, sandboxes, worker, ingress) until Ctrl-C."""
+    from workers.dev_main import main as dev_main
+
+    dev_main(demo=demo, port=port, ui_port=ui_port, data_dir=data_dir, console=console)
+
+
+@app.command()
+def worker() -> None:
+    """Run the Temporal worker service (stops cleanly on SIGTERM)."""
+    from workers.logs import configure_logging
+    from workers.worker import run_worker
+
+    configure_logging()
+    run(run_worker(Settings()))
+
+
+@app.command()
+def ingress() -> None:
+    """Run the webhook ingress (POST /webhooks/loop, GET /healthz)."""
+    import uvicorn
+
+    from workers.ingress import create_ingress
+    from workers.logs import configure_logging
+
+    configure_logging()
+    settings = Settings()
+
+    async def serve() -> None:
+        client = await connect(settings)
+        store = Store.from_url(settings.store_url)
+        store.create_all()
+        config = uvicorn.Config(create_ingress(settings, client, store),
+                                host=settings.ingress_host, port=settings.ingress_port)
+        await uvicorn.Server(config).serve()
+
+    run(serve())
+
+
+@app.command()
+def setup() -> None:
+    """Register returnflow's search attributes on the namespace (safe to repeat)."""
+    settings = Settings()
+
+    async def go() -> list[str]:
+        client = await connect(settings)
+        return await register_search_attributes(client, settings.temporal_namespace)
+
+    added = run(go())
+    console.print(f"search attributes added: {', '.join(added) or 'none (all present)'}")
+
+
+def _print_json(obj: Any) -> None:
+    console.print_json(json.dumps(obj, default=str))
+
+
+@app.command()
+def status(return_id: str) -> None:
+    """Show one return: state, gates, ERP documents, breaches, open exceptions."""
+
+    async def go() -> Any:
+        return await ops.status(await connect(Settings()), return_id)
+
+    _print_json(run(go()).model_dump(mode="json"))
+
+
+@app.command()
+def receive(return_id: str, actor: Actor, note: str | None = None) -> None:
+    """Record that every unit of the return arrived at the warehouse."""
+    _update(ops.receive, return_id, actor, note=note)
+
+
+@app.command()
+def inspect(
+    return_id: str,
+    actor: Actor,
+    damaged: bool = False,
+    disposition: Annotated[list[str] | None, typer.Option(help="LINE_ITEM_ID=restock|refurbish|scrap|return_to_vendor")] = None,
+) -> None:
+    """Record the inspection; lines not named are restocked."""
+    lines = []
+    for item in disposition or []:
+        line_item_id, _, value = item.partition("=")
+        lines.append({"line_item_id": line_item_id, "disposition": value})
+    _update(ops.inspect, return_id, actor, damaged=damaged, lines=lines or None)
+
+
+@app.command()
+def approve(return_id: str, actor: Actor, note: str | None = None) -> None:
+    """Approve the refund (finance)."""
+    _update(ops.approve, return_id, actor, note)
+
+
+@app.command()
+def reject(return_id: str, actor: Actor, reason: Annotated[str, typer.Option()]) -> None:
+    """Reject the refund (finance)."""
+    _update(ops.reject, return_id, actor, reason)
+
+
+@app.command()
+def cancel(return_id: str, actor: Actor, reason: Annotated[str, typer.Option()]) -> None:
+    """Cancel a return that has not been refunded."""
+    _update(ops.cancel, return_id, actor, reason)
+
+
+def _update(fn: Any, return_id: str, *args: Any, **kwargs: Any) -> None:
+    async def go() -> Any:
+        return await fn(await connect(Settings()), return_id, *args, **kwargs)
+
+    try:
+        result = run(go())
+    except Exception as err:  # validators answer with a reason: show it, exit non-zero
+        console.print(f"[red]refused:[/red] {getattr(err, 'message', None) or err}")
+        raise typer.Exit(1) from err
+    _print_json(result.model_dump(mode="json"))
+
+
+@exceptions_app.command("list")
+def exceptions_list(
+    owner: str | None = None,
+    kind: str | None = None,
+    older_than: Annotated[str | None, typer.Option(help="e.g. 3d, 12h")] = None,
+    status: str = "open",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """The exception queue, oldest first."""
+    store = Store.from_url(Settings().store_url)
+    cases = store.list_exceptions(
+        owner=owner, kind=kind, status=None if status == "any" else status,
+        older_than=parse_age(older_than) if older_than else None, now=datetime.now(UTC),
+    )
+    if as_json:
+        _print_json([c.model_dump(mode="json") for c in cases])
+        return
+    table = Table(title=f"exceptions ({status})")
+    for col in ("id", "kind", "owner", "severity", "return", "gate", "opened", "due", "level"):
+        table.add_column(col)
+    for c in cases:
+        table.add_row(c.id, c.kind.value, c.owner.value, c.severity.value, c.return_id, c.gate,
+                      f"{c.opened_at:%Y-%m-%d %H:%M}", f"{c.due_at:%Y-%m-%d %H:%M}",
+                      str(c.escalation_level))
+    console.print(table)
+
+
+@exceptions_app.command("show")
+def exceptions_show(exception_id: str) -> None:
+    """One exception with its evidence and resolution."""
+    case = Store.from_url(Settings().store_url).get_exception(exception_id)
+    if case is None:
+        console.print(f"[red]no exception {exception_id}[/red]")
+        raise typer.Exit(1)
+    _print_json(case.model_dump(mode="json"))
+
+
+@exceptions_app.command("resolve")
+def exceptions_resolve(
+    exception_id: str,
+    actor: Actor,
+    action: Annotated[str, typer.Option(help="use_erp_item, use_erp_order, retry, accept_erp_amount, proceed, close_as_duplicate, cancel_return")],
+    erp_item_id: str | None = None,
+    erp_order_id: str | None = None,
+    save_mapping: bool = False,
+    note: str | None = None,
+) -> None:
+    """Send the resolve_exception update to the exception's return."""
+    case = Store.from_url(Settings().store_url).get_exception(exception_id)
+    if case is None:
+        console.print(f"[red]no exception {exception_id}[/red]")
+        raise typer.Exit(1)
+    resolution = ResolveExceptionInput(
+        exception_id=exception_id, actor=actor, action=action, erp_item_id=erp_item_id,
+        erp_order_id=erp_order_id, save_mapping=save_mapping, note=note,
+    )
+    _update(ops.resolve, case.return_id, resolution)
+
+
+def main() -> None:
+    app()
