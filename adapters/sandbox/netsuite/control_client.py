@@ -1,0 +1,113 @@
+"""A small client for the NetSuite sandbox's /_sandbox/ controls (tests, drills, the dev stack).
+
+Kept apart from NetSuiteAdapter on purpose: production code never touches these paths. Bodies
+are read with Decimal numbers, so amounts compare exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from adapters.erp.netsuite import wire
+from adapters.sandbox.catalog import CatalogItem, CatalogOrder
+
+
+class NetSuiteSandboxControl:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=f"{base_url.rstrip('/')}/_sandbox/", timeout=timeout, transport=transport
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> NetSuiteSandboxControl:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _call(self, method: str, path: str, body: Any = None, **params: str) -> Any:
+        response = await self._http.request(method, path, json=body, params=params or None)
+        response.raise_for_status()
+        return wire.loads(response.content)
+
+    async def reset(self) -> None:
+        await self._call("POST", "reset")
+
+    async def dump(
+        self, record_type: str | None = None, *, with_records: bool = True
+    ) -> dict[str, Any]:
+        """Records by type (REST shape, links stripped), inventory, login audit, governance."""
+        params = {"type": record_type} if record_type else {}
+        if not with_records:
+            params["records"] = "false"
+        dump: dict[str, Any] = await self._call("GET", "records", **params)
+        return dump
+
+    async def records(self, record_type: str) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = (await self.dump(record_type))["records"].get(
+            record_type, []
+        )
+        return records
+
+    async def on_hand(self, item_id: str, location_id: str) -> int:
+        rows = (await self.dump(with_records=False))["inventory"]
+        return next(
+            (
+                int(r["onHand"])
+                for r in rows
+                if r["item"] == item_id and r["location"] == location_id
+            ),
+            0,
+        )
+
+    async def login_audit(self) -> list[dict[str, Any]]:
+        audit: list[dict[str, Any]] = (await self.dump(with_records=False))["loginAudit"]
+        return audit
+
+    async def faults(self, **config: Any) -> None:
+        """See FaultConfig: latency_ms, rate_429, rate_5xx, rate_timeout, fail_next, paths."""
+        await self._call("POST", "faults", config)
+
+    async def governance(
+        self,
+        *,
+        concurrency_limit: int | None = None,
+        integration_limit: int | None = None,
+        clear_integration_limit: bool = False,
+        readable: bool | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "concurrency_limit": concurrency_limit,
+            "integration_limit": integration_limit,
+            "clear_integration_limit": clear_integration_limit,
+            "readable": readable,
+        }
+        result: dict[str, Any] = (await self._call("POST", "governance", body))["governance"]
+        return result
+
+    async def lose_responses(self, count: int) -> None:
+        await self._call("POST", "lose-responses", {"count": count})
+
+    async def preferences(self, *, allow_refund_in_advance: bool) -> None:
+        await self._call(
+            "POST", "preferences", {"allow_refund_in_advance": allow_refund_in_advance}
+        )
+
+    async def add_order(self, order: CatalogOrder) -> str:
+        return str((await self._call("POST", "orders", order.model_dump(mode="json")))["id"])
+
+    async def add_item(self, item: CatalogItem) -> str:
+        return str((await self._call("POST", "items", item.model_dump(mode="json")))["id"])
+
+    async def delete_order(self, order_id: str) -> None:
+        await self._call("POST", f"delete-order/{order_id}")
