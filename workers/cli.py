@@ -223,5 +223,29 @@ def exceptions_resolve(
     _update(ops.resolve, case.return_id, resolution)
 
 
+@app.command()
+def replay(
+    workflow_id: Annotated[str | None, typer.Argument(help="e.g. return-1673")] = None,
+    file: Annotated[Path | None, typer.Option(help="a history JSON exported from Temporal")] = None,
+) -> None:
+    """Replay a history against the current code; non-zero exit on nondeterminism."""
+    from workers.replay import replay_file, replay_running
+
+    if (workflow_id is None) == (file is None):
+        raise typer.BadParameter("give a WORKFLOW_ID or --file, not both")
+
+    async def go() -> Any:
+        if file is not None:
+            return await replay_file(file)
+        assert workflow_id is not None
+        return await replay_running(await connect(Settings()), workflow_id)
+
+    result = run(go())
+    if result.replay_failure is not None:
+        console.print(f"[red]replay failed (nondeterminism or error):[/red] {result.replay_failure}")
+        raise typer.Exit(1)
+    console.print("[green]replayed cleanly[/green] against the current workflow code")
+
+
 def main() -> None:
     app()
