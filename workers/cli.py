@@ -159,7 +159,8 @@ def _update(fn: Any, return_id: str, *args: Any, **kwargs: Any) -> None:
     try:
         result = run(go())
     except Exception as err:  # validators answer with a reason: show it, exit non-zero
-        console.print(f"[red]refused:[/red] {getattr(err, 'message', None) or err}")
+        reason = getattr(err.__cause__ or getattr(err, "cause", None), "message", None)
+        console.print(f"[red]refused:[/red] {reason or getattr(err, 'message', None) or err}")
         raise typer.Exit(1) from err
     _print_json(result.model_dump(mode="json"))
 

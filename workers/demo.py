@@ -28,10 +28,12 @@ class DemoReturn:
 
 
 DEMO = [
-    DemoReturn("1673", "#1001", "refund", "received, inspected, auto-approved, refunded, closed"),
+    DemoReturn("1673", "#1001", "refund", "received, inspected, auto-approved, refunded, closed",
+               {"skus": ["TEE-BLK-M"]}),
     DemoReturn("1674", "#1002", "refund", "high value: waits for finance at the approval gate"),
     DemoReturn("1675", "#1003", "refund", "label in transit: waits at the receipt gate"),
-    DemoReturn("1676", "#1004", "keep_item", "keep-item refund: money moves, no goods come back"),
+    DemoReturn("1676", "#1001", "keep_item", "keep-item refund: money moves, no goods come back",
+               {"skus": ["SCF-RED-OS"]}),
     DemoReturn("1677", "#1006", "refund", "unknown SKU: an ops exception waits for a person",
                {"extra_lines": [{"sku": "TEE-PNK-XS", "price": "25.00", "tax": "5.00"}]}),
 ]
@@ -72,9 +74,9 @@ async def summary(client: Client) -> list[tuple[DemoReturn, ReturnStatus]]:
 def render(rows: list[tuple[DemoReturn, ReturnStatus]], console: Console) -> None:
     table = Table(title="demo returns")
     for col in ("workflow", "state", "ERP documents", "refund (ERP)", "open exceptions", "story"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in {"workflow", "state"})
     for demo, st in rows:
-        docs = ", ".join(f"{k}={v.id}" for k, v in st.erp_documents.items())
+        docs = ", ".join(v.external_id for v in st.erp_documents.values())
         exceptions = ", ".join(f"{c.id} {c.kind.value} → {c.owner.value}" for c in st.open_exceptions)
         table.add_row(f"return-{demo.return_id}", st.state + (" (blocked)" if st.blocked else ""),
                       docs or "-", str(st.erp_refund_amount or "-"), exceptions or "-", demo.story)

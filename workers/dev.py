@@ -61,6 +61,10 @@ class DevStack:
 
 async def start_temporal(data_dir: Path, port: int, ui_port: int) -> subprocess.Popen[bytes]:
     data_dir.mkdir(parents=True, exist_ok=True)
+    # The sandboxes live in memory, so each run starts a fresh world: old workflows would point
+    # at ERP records that no longer exist.
+    for stale in ("temporal.db", "returnflow.db", "returnflow.db-wal", "returnflow.db-shm"):
+        (data_dir / stale).unlink(missing_ok=True)
     log = (data_dir / "temporal.log").open("ab")
     cmd = [
         temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
