@@ -28,7 +28,9 @@ from workflows.model import (
 )
 
 
-def match_lines(request: ReturnRequest, order: ErpOrder, item_ids: dict[str, str]) -> ValidatedReturn:
+def match_lines(
+    request: ReturnRequest, order: ErpOrder, item_ids: dict[str, str]
+) -> ValidatedReturn:
     """Assign each returned unit to an order line with room left; units that fit none fail."""
     room = {line.line: line.quantity for line in order.lines}
     line_items: dict[str, str] = {}

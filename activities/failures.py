@@ -21,7 +21,9 @@ R = TypeVar("R")
 
 def business_failure(err: BusinessError | AuthError, not_found: FailureType) -> ApplicationError:
     if isinstance(err, UnknownItemError):
-        return ApplicationError(err.message, err.skus, type=FailureType.UNKNOWN_ITEM, non_retryable=True)
+        return ApplicationError(
+            err.message, err.skus, type=FailureType.UNKNOWN_ITEM, non_retryable=True
+        )
     if isinstance(err, NotFoundError):
         return ApplicationError(err.message, type=not_found, non_retryable=True)
     if isinstance(err, ConflictError):

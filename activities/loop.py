@@ -52,7 +52,9 @@ class LoopActivities:
     async def assess_dispositions(self, report: DispositionReport) -> None:
         items = [
             {
-                "line_item_id": int(line.line_item_id) if line.line_item_id.isdigit() else line.line_item_id,
+                "line_item_id": int(line.line_item_id)
+                if line.line_item_id.isdigit()
+                else line.line_item_id,
                 "disposition_outcome": self.dispositions[line.disposition],
                 "return_processor": report.actor[:100],
                 "note": line.note or f"returnflow: {line.disposition.value}",

@@ -31,7 +31,12 @@ class StoreActivities:
     @activity.defn(name=Act.STORE_MAPPING)
     async def save_sku_mapping(self, inp: SkuMappingInput) -> None:
         await asyncio.to_thread(
-            self.store.save_sku_mapping, inp.erp_system, inp.sku, inp.erp_item_id, inp.saved_by, inp.note
+            self.store.save_sku_mapping,
+            inp.erp_system,
+            inp.sku,
+            inp.erp_item_id,
+            inp.saved_by,
+            inp.note,
         )
 
     def all(self) -> list:

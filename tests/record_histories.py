@@ -18,7 +18,17 @@ from adapters.sandbox.catalog import demo_catalog, with_copies
 from adapters.sandbox.loop import create_loop_sandbox
 from adapters.sandbox.netsuite import create_netsuite_sandbox
 from adapters.sandbox.server import ServedApp
-from tests.harness import BIN, COPIES, LOOP_KEY, NS, WEBHOOK_SECRET, LoopDriver, running_worker, settings_for, start_return
+from tests.harness import (
+    BIN,
+    COPIES,
+    LOOP_KEY,
+    NS,
+    WEBHOOK_SECRET,
+    LoopDriver,
+    running_worker,
+    settings_for,
+    start_return,
+)
 from workers import ops
 from workflows import search
 from workflows.model import ResolveExceptionInput
@@ -29,10 +39,14 @@ OUT = Path(__file__).parent / "histories"
 async def main() -> None:
     catalog = with_copies(demo_catalog(), COPIES)
     loop_app = create_loop_sandbox(catalog, LOOP_KEY, WEBHOOK_SECRET)
-    with ServedApp(loop_app) as loop, ServedApp(create_netsuite_sandbox(catalog, **NS)) as ns, \
-            tempfile.TemporaryDirectory() as tmp:
+    with (
+        ServedApp(loop_app) as loop,
+        ServedApp(create_netsuite_sandbox(catalog, **NS)) as ns,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(BIN / "temporal"), data_converter=pydantic_data_converter,
+            dev_server_existing_path=str(BIN / "temporal"),
+            data_converter=pydantic_data_converter,
             search_attributes=search.ALL,
         )
         async with env:
@@ -62,25 +76,41 @@ async def main() -> None:
                     return r["id"]
 
                 async def sku_exception() -> str:
-                    r = await driver.create("#1006", skus=[], return_id="h-sku",
-                                            extra_lines=[{"sku": "TEE-BLK-LARGE", "price": "25.00", "tax": "5.00"}])
+                    r = await driver.create(
+                        "#1006",
+                        skus=[],
+                        return_id="h-sku",
+                        extra_lines=[{"sku": "TEE-BLK-LARGE", "price": "25.00", "tax": "5.00"}],
+                    )
                     await start_return(client, settings, r)
                     status = await ops.wait_for_state(client, r["id"], set(), blocked_ok=True)
                     case = status.open_exceptions[0]
-                    await ops.resolve(client, r["id"], ResolveExceptionInput(
-                        exception_id=case.id, actor="ops@example.com", action="use_erp_item",
-                        erp_item_id="502"))
+                    await ops.resolve(
+                        client,
+                        r["id"],
+                        ResolveExceptionInput(
+                            exception_id=case.id,
+                            actor="ops@example.com",
+                            action="use_erp_item",
+                            erp_item_id="502",
+                        ),
+                    )
                     await ops.wait_for_state(client, r["id"], {"authorized"})
                     await ops.cancel(client, r["id"], "ops@example.com", "customer changed mind")
                     await ops.wait_for_state(client, r["id"], {"cancelled"})
                     return r["id"]
 
                 OUT.mkdir(exist_ok=True)
-                for name, scenario in (("happy_path", happy), ("manual_approval", manual_approval),
-                                       ("sku_exception_then_cancel", sku_exception)):
+                for name, scenario in (
+                    ("happy_path", happy),
+                    ("manual_approval", manual_approval),
+                    ("sku_exception_then_cancel", sku_exception),
+                ):
                     rid = await scenario()
                     history = await client.get_workflow_handle(f"return-{rid}").fetch_history()
-                    (OUT / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+                    (OUT / f"{name}.json").write_text(
+                        json.dumps(json.loads(history.to_json()), indent=1)
+                    )
                     print(f"recorded {name}: {len(history.events)} events")
                 await driver.aclose()
 

@@ -20,8 +20,9 @@ from workers.temporal import connect, register_search_attributes
 from workflows.model import ResolveExceptionInput
 
 T = TypeVar("T")
-app = typer.Typer(help="returnflow: returns between Loop and your ERP, one workflow each.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="returnflow: returns between Loop and your ERP, one workflow each.", no_args_is_help=True
+)
 exceptions_app = typer.Typer(help="The exception queue: list, show, resolve.", no_args_is_help=True)
 app.add_typer(exceptions_app, name="exceptions")
 console = Console()
@@ -79,8 +80,11 @@ def ingress() -> None:
         client = await connect(settings)
         store = Store.from_url(settings.store_url)
         store.create_all()
-        config = uvicorn.Config(create_ingress(settings, client, store),
-                                host=settings.ingress_host, port=settings.ingress_port)
+        config = uvicorn.Config(
+            create_ingress(settings, client, store),
+            host=settings.ingress_host,
+            port=settings.ingress_port,
+        )
         await uvicorn.Server(config).serve()
 
     run(serve())
@@ -124,7 +128,9 @@ def inspect(
     return_id: str,
     actor: Actor,
     damaged: bool = False,
-    disposition: Annotated[list[str] | None, typer.Option(help="LINE_ITEM_ID=restock|refurbish|scrap|return_to_vendor")] = None,
+    disposition: Annotated[
+        list[str] | None, typer.Option(help="LINE_ITEM_ID=restock|refurbish|scrap|return_to_vendor")
+    ] = None,
 ) -> None:
     """Record the inspection; lines not named are restocked."""
     lines = []
@@ -176,8 +182,11 @@ def exceptions_list(
     """The exception queue, oldest first."""
     store = Store.from_url(Settings().store_url)
     cases = store.list_exceptions(
-        owner=owner, kind=kind, status=None if status == "any" else status,
-        older_than=parse_age(older_than) if older_than else None, now=datetime.now(UTC),
+        owner=owner,
+        kind=kind,
+        status=None if status == "any" else status,
+        older_than=parse_age(older_than) if older_than else None,
+        now=datetime.now(UTC),
     )
     if as_json:
         _print_json([c.model_dump(mode="json") for c in cases])
@@ -186,9 +195,17 @@ def exceptions_list(
     for col in ("id", "kind", "owner", "severity", "return", "gate", "opened", "due", "level"):
         table.add_column(col)
     for c in cases:
-        table.add_row(c.id, c.kind.value, c.owner.value, c.severity.value, c.return_id, c.gate,
-                      f"{c.opened_at:%Y-%m-%d %H:%M}", f"{c.due_at:%Y-%m-%d %H:%M}",
-                      str(c.escalation_level))
+        table.add_row(
+            c.id,
+            c.kind.value,
+            c.owner.value,
+            c.severity.value,
+            c.return_id,
+            c.gate,
+            f"{c.opened_at:%Y-%m-%d %H:%M}",
+            f"{c.due_at:%Y-%m-%d %H:%M}",
+            str(c.escalation_level),
+        )
     console.print(table)
 
 
@@ -206,7 +223,13 @@ def exceptions_show(exception_id: str) -> None:
 def exceptions_resolve(
     exception_id: str,
     actor: Actor,
-    action: Annotated[str, typer.Option(help="use_erp_item, use_erp_order, retry, accept_erp_amount, proceed, close_as_duplicate, cancel_return")],
+    action: Annotated[
+        str,
+        typer.Option(
+            help="use_erp_item, use_erp_order, retry, accept_erp_amount, proceed, "
+            "close_as_duplicate, cancel_return"
+        ),
+    ],
     erp_item_id: str | None = None,
     erp_order_id: str | None = None,
     save_mapping: bool = False,
@@ -218,8 +241,13 @@ def exceptions_resolve(
         console.print(f"[red]no exception {exception_id}[/red]")
         raise typer.Exit(1)
     resolution = ResolveExceptionInput(
-        exception_id=exception_id, actor=actor, action=action, erp_item_id=erp_item_id,
-        erp_order_id=erp_order_id, save_mapping=save_mapping, note=note,
+        exception_id=exception_id,
+        actor=actor,
+        action=action,
+        erp_item_id=erp_item_id,
+        erp_order_id=erp_order_id,
+        save_mapping=save_mapping,
+        note=note,
     )
     _update(ops.resolve, case.return_id, resolution)
 
@@ -243,7 +271,9 @@ def replay(
 
     result = run(go())
     if result.replay_failure is not None:
-        console.print(f"[red]replay failed (nondeterminism or error):[/red] {result.replay_failure}")
+        console.print(
+            f"[red]replay failed (nondeterminism or error):[/red] {result.replay_failure}"
+        )
         raise typer.Exit(1)
     console.print("[green]replayed cleanly[/green] against the current workflow code")
 

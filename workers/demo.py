@@ -28,22 +28,41 @@ class DemoReturn:
 
 
 DEMO = [
-    DemoReturn("1673", "#1001", "refund", "received, inspected, auto-approved, refunded, closed",
-               {"skus": ["TEE-BLK-M"]}),
+    DemoReturn(
+        "1673",
+        "#1001",
+        "refund",
+        "received, inspected, auto-approved, refunded, closed",
+        {"skus": ["TEE-BLK-M"]},
+    ),
     DemoReturn("1674", "#1002", "refund", "high value: waits for finance at the approval gate"),
     DemoReturn("1675", "#1003", "refund", "label in transit: waits at the receipt gate"),
-    DemoReturn("1676", "#1001", "keep_item", "keep-item refund: money moves, no goods come back",
-               {"skus": ["SCF-RED-OS"]}),
-    DemoReturn("1677", "#1006", "refund", "unknown SKU: an ops exception waits for a person",
-               {"extra_lines": [{"sku": "TEE-PNK-XS", "price": "25.00", "tax": "5.00"}]}),
+    DemoReturn(
+        "1676",
+        "#1001",
+        "keep_item",
+        "keep-item refund: money moves, no goods come back",
+        {"skus": ["SCF-RED-OS"]},
+    ),
+    DemoReturn(
+        "1677",
+        "#1006",
+        "refund",
+        "unknown SKU: an ops exception waits for a person",
+        {"extra_lines": [{"sku": "TEE-PNK-XS", "price": "25.00", "tax": "5.00"}]},
+    ),
 ]
 
 
 async def create_returns(loop_url: str) -> None:
     async with httpx.AsyncClient(base_url=loop_url, timeout=30) as http:
         for demo in DEMO:
-            body: dict[str, Any] = {"order_name": demo.order_name, "outcome": demo.outcome,
-                                    "return_id": demo.return_id, "reason": "Item didn't fit"}
+            body: dict[str, Any] = {
+                "order_name": demo.order_name,
+                "outcome": demo.outcome,
+                "return_id": demo.return_id,
+                "reason": "Item didn't fit",
+            }
             body |= demo.extra or {}
             response = await http.post("/_sandbox/returns", json=body)
             response.raise_for_status()
@@ -77,7 +96,15 @@ def render(rows: list[tuple[DemoReturn, ReturnStatus]], console: Console) -> Non
         table.add_column(col, no_wrap=col in {"workflow", "state"})
     for demo, st in rows:
         docs = ", ".join(v.external_id for v in st.erp_documents.values())
-        exceptions = ", ".join(f"{c.id} {c.kind.value} → {c.owner.value}" for c in st.open_exceptions)
-        table.add_row(f"return-{demo.return_id}", st.state + (" (blocked)" if st.blocked else ""),
-                      docs or "-", str(st.erp_refund_amount or "-"), exceptions or "-", demo.story)
+        exceptions = ", ".join(
+            f"{c.id} {c.kind.value} → {c.owner.value}" for c in st.open_exceptions
+        )
+        table.add_row(
+            f"return-{demo.return_id}",
+            st.state + (" (blocked)" if st.blocked else ""),
+            docs or "-",
+            str(st.erp_refund_amount or "-"),
+            exceptions or "-",
+            demo.story,
+        )
     console.print(table)

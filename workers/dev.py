@@ -67,9 +67,21 @@ async def start_temporal(data_dir: Path, port: int, ui_port: int) -> subprocess.
         (data_dir / stale).unlink(missing_ok=True)
     log = (data_dir / "temporal.log").open("ab")
     cmd = [
-        temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port),
-        "--ui-port", str(ui_port), "--db-filename", str(data_dir / "temporal.db"),
-        "--log-level", "warn", "--namespace", "default",
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--db-filename",
+        str(data_dir / "temporal.db"),
+        "--log-level",
+        "warn",
+        "--namespace",
+        "default",
     ]
     return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -85,7 +97,9 @@ async def wait_for_temporal(settings: Settings, timeout: float = 60) -> Client:
             await asyncio.sleep(0.5)
 
 
-def dev_settings(loop_url: str, netsuite_url: str, port: int, ui_port: int, data_dir: Path) -> Settings:
+def dev_settings(
+    loop_url: str, netsuite_url: str, port: int, ui_port: int, data_dir: Path
+) -> Settings:
     return Settings(
         temporal_address=f"127.0.0.1:{port}",
         temporal_ui_url=f"http://127.0.0.1:{ui_port}",
@@ -110,7 +124,9 @@ async def dev_stack(
     served: list[ServedApp] = []
     try:
         catalog = demo_catalog()
-        loop_app = create_loop_sandbox(catalog, api_key=DEV_LOOP_KEY, webhook_secret=DEV_WEBHOOK_SECRET)
+        loop_app = create_loop_sandbox(
+            catalog, api_key=DEV_LOOP_KEY, webhook_secret=DEV_WEBHOOK_SECRET
+        )
         netsuite_app = create_netsuite_sandbox(catalog, **DEV_NETSUITE)
         loop_srv = ServedApp(loop_app, name="loop-sandbox").start()
         served.append(loop_srv)
@@ -132,9 +148,13 @@ async def dev_stack(
         worker = build_worker(client, settings, adapters)
         async with worker:
             yield DevStack(
-                settings=settings, client=client, loop_url=loop_srv.url,
-                netsuite_url=ns_srv.url, ingress_url=ingress_srv.url,
-                ui_url=settings.temporal_ui_url, served=served,
+                settings=settings,
+                client=client,
+                loop_url=loop_srv.url,
+                netsuite_url=ns_srv.url,
+                ingress_url=ingress_srv.url,
+                ui_url=settings.temporal_ui_url,
+                served=served,
             )
         await adapters.aclose()
     finally:

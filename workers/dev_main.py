@@ -16,20 +16,23 @@ from workers.dev import DevStack, dev_stack
 def where_to_look(stack: DevStack) -> str:
     waiting = demo_returns.DEMO[1].return_id
     address = stack.settings.temporal_address
-    return "\n".join([
-        f"Temporal UI     {stack.ui_url}/namespaces/default/workflows",
-        f"Temporal        {address}",
-        f"Ingress         {stack.ingress_url}/webhooks/loop   (health: {stack.ingress_url}/healthz)",
-        f"Loop sandbox    {stack.loop_url}/_sandbox/records",
-        f"NetSuite sandbox {stack.netsuite_url}/_sandbox/records",
-        "",
-        f"Approve the waiting refund (return-{waiting}) with the temporal CLI:",
-        f"  .venv/bin/temporal workflow update execute --address {address} \\",
-        f"    --workflow-id return-{waiting} --name approve_refund \\",
-        "    --input '{\"approver\": \"you@finance.example\", \"note\": \"checked\"}'",
-        "or: .venv/bin/returnflow approve " + waiting + " --as you@finance.example",
-        "(export RETURNFLOW_TEMPORAL_ADDRESS=" + address + " for the returnflow CLI)",
-    ])
+    return "\n".join(
+        [
+            f"Temporal UI     {stack.ui_url}/namespaces/default/workflows",
+            f"Temporal        {address}",
+            f"Ingress         {stack.ingress_url}/webhooks/loop",
+            f"Ingress health  {stack.ingress_url}/healthz",
+            f"Loop sandbox    {stack.loop_url}/_sandbox/records",
+            f"NetSuite sandbox {stack.netsuite_url}/_sandbox/records",
+            "",
+            f"Approve the waiting refund (return-{waiting}) with the temporal CLI:",
+            f"  .venv/bin/temporal workflow update execute --address {address} \\",
+            f"    --workflow-id return-{waiting} --name approve_refund \\",
+            '    --input \'{"approver": "you@finance.example", "note": "checked"}\'',
+            "or: .venv/bin/returnflow approve " + waiting + " --as you@finance.example",
+            "(export RETURNFLOW_TEMPORAL_ADDRESS=" + address + " for the returnflow CLI)",
+        ]
+    )
 
 
 async def _main(demo: bool, port: int, ui_port: int, data_dir: Path, console: Console) -> None:

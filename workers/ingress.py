@@ -76,25 +76,47 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
         received_at = datetime.now(UTC)
         row: dict[str, Any] = {"id": uuid.uuid4().hex, "received_at": received_at, "body": raw}
         if not secrets or not verify_any(raw, request.headers.get(SIGNATURE_HEADER), secrets):
-            await log_delivery(**row, signature_ok=False, accepted=False, status_code=401,
-                               error="missing or invalid X-Loop-Signature")
+            await log_delivery(
+                **row,
+                signature_ok=False,
+                accepted=False,
+                status_code=401,
+                error="missing or invalid X-Loop-Signature",
+            )
             return answer(401, {"error": "invalid signature"})
         try:
             event = parse_webhook(raw, received_at)
         except PayloadError as err:
             status = 400 if err.not_json else 422
-            await log_delivery(**row, signature_ok=True, accepted=False, status_code=status,
-                               error=str(err))
+            await log_delivery(
+                **row, signature_ok=True, accepted=False, status_code=status, error=str(err)
+            )
             return answer(status, {"error": str(err)})
-        meta = {"topic": event.topic, "trigger": event.trigger, "return_id": event.return_id,
-                "digest": event.digest, "signature_ok": True}
+        meta = {
+            "topic": event.topic,
+            "trigger": event.trigger,
+            "return_id": event.return_id,
+            "digest": event.digest,
+            "signature_ok": True,
+        }
         try:
             await deliver(client, settings, event)
         except WorkflowAlreadyStartedError:
-            await log_delivery(**row, **meta, accepted=True, status_code=200,
-                               error="return already finished; event recorded only")
-            return answer(200, {"ok": True, "workflow_id": workflow_id(event.return_id),
-                                "note": "return already finished"})
+            await log_delivery(
+                **row,
+                **meta,
+                accepted=True,
+                status_code=200,
+                error="return already finished; event recorded only",
+            )
+            return answer(
+                200,
+                {
+                    "ok": True,
+                    "workflow_id": workflow_id(event.return_id),
+                    "note": "return already finished",
+                },
+            )
         except RPCError as err:
             log.warning("Temporal refused or is unreachable: %s", err)
             await log_delivery(**row, **meta, accepted=False, status_code=503, error=str(err))

@@ -58,7 +58,9 @@ async def inspect(client: Client, return_id: str, actor: str, **kw: Any) -> Retu
     )
 
 
-async def approve(client: Client, return_id: str, approver: str, note: str | None = None) -> ReturnStatus:
+async def approve(
+    client: Client, return_id: str, approver: str, note: str | None = None
+) -> ReturnStatus:
     return await handle(client, return_id).execute_update(
         ReturnWorkflow.approve_refund, ApprovalInput(approver=approver, note=note)
     )
@@ -76,7 +78,9 @@ async def cancel(client: Client, return_id: str, actor: str, reason: str) -> Ret
     )
 
 
-async def resolve(client: Client, return_id: str, resolution: ResolveExceptionInput) -> ExceptionCase:
+async def resolve(
+    client: Client, return_id: str, resolution: ResolveExceptionInput
+) -> ExceptionCase:
     return await handle(client, return_id).execute_update(
         ReturnWorkflow.resolve_exception, resolution
     )

@@ -8,11 +8,11 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
 
-from workflows import search
 from workers.settings import Settings
+from workflows import search
 
 _INDEXED: dict[str, IndexedValueType.ValueType] = {
     "KEYWORD": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -35,8 +35,15 @@ async def connect(settings: Settings) -> Client:
 
 def dev_server_flags() -> list[str]:
     """`temporal server start-dev --search-attribute Name=Type` flags for our attributes."""
-    names = {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList", "BOOL": "Bool",
-             "DATETIME": "Datetime", "TEXT": "Text", "INT": "Int", "FLOAT": "Double"}
+    names = {
+        "KEYWORD": "Keyword",
+        "KEYWORD_LIST": "KeywordList",
+        "BOOL": "Bool",
+        "DATETIME": "Datetime",
+        "TEXT": "Text",
+        "INT": "Int",
+        "FLOAT": "Double",
+    }
     flags: list[str] = []
     for key in search.ALL:
         flags += ["--search-attribute", f"{key.name}={names[_kind(key)]}"]
@@ -44,7 +51,9 @@ def dev_server_flags() -> list[str]:
 
 
 def _kind(key: SearchAttributeKey) -> str:
-    return key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_").replace("DOUBLE", "FLOAT")
+    return key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_").replace(
+        "DOUBLE", "FLOAT"
+    )
 
 
 async def register_search_attributes(client: Client, namespace: str) -> list[str]:

@@ -18,7 +18,8 @@ import uvicorn
 class ServedApp:
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, name: str = "app") -> None:
         self.name = name
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY on accept
+        # IPPROTO_TCP so asyncio sets TCP_NODELAY on accepted sockets (43 ms -> <1 ms a request)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]

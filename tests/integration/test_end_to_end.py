@@ -16,16 +16,29 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.sandbox.catalog import demo_catalog, with_copies
 from adapters.sandbox.loop import create_loop_sandbox
 from adapters.sandbox.server import ServedApp
-from tests.harness import COPIES, LOOP_KEY, WEBHOOK_SECRET, Live, LoopDriver, running_worker, settings_for
+from tests.harness import (
+    COPIES,
+    LOOP_KEY,
+    WEBHOOK_SECRET,
+    Live,
+    LoopDriver,
+    running_worker,
+    settings_for,
+)
 from workers import ops
 from workers.ingress import create_ingress
 
 
 @pytest.fixture(scope="module")
-async def e2e(dev_env: WorkflowEnvironment, sandboxes: tuple[ServedApp, ServedApp], store_url: str) -> AsyncIterator[tuple[Live, str]]:
+async def e2e(
+    dev_env: WorkflowEnvironment, sandboxes: tuple[ServedApp, ServedApp], store_url: str
+) -> AsyncIterator[tuple[Live, str]]:
     loop_app = create_loop_sandbox(
-        with_copies(demo_catalog(), COPIES), LOOP_KEY, WEBHOOK_SECRET,
-        retry_delays=(0.01, 0.01, 0.01), delivery_timeout=5.0,
+        with_copies(demo_catalog(), COPIES),
+        LOOP_KEY,
+        WEBHOOK_SECRET,
+        retry_delays=(0.01, 0.01, 0.01),
+        delivery_timeout=5.0,
     )
     with ServedApp(loop_app, name="loop-e2e") as loop:
         ns = sandboxes[1]
@@ -33,8 +46,10 @@ async def e2e(dev_env: WorkflowEnvironment, sandboxes: tuple[ServedApp, ServedAp
         async with running_worker(dev_env.client, settings) as adapters:
             with ServedApp(create_ingress(settings, dev_env.client, adapters.store)) as ingress:
                 async with httpx.AsyncClient() as http:
-                    target = await http.post(f"{loop.url}/_sandbox/webhook-target",
-                                             json={"url": f"{ingress.url}/webhooks/loop"})
+                    target = await http.post(
+                        f"{loop.url}/_sandbox/webhook-target",
+                        json={"url": f"{ingress.url}/webhooks/loop"},
+                    )
                     target.raise_for_status()
                 yield Live(dev_env.client, settings, adapters.store, loop.url, ns.url), ingress.url
 
@@ -72,7 +87,10 @@ async def test_signed_webhook_to_posted_credit_and_refund(e2e: tuple[Live, str])
 
     docs = erp_docs_for(await records(live.netsuite_url), rid)
     assert {k: len(v) for k, v in docs.items()} == {
-        "returnAuthorization": 1, "itemReceipt": 1, "creditMemo": 1, "customerRefund": 1,
+        "returnAuthorization": 1,
+        "itemReceipt": 1,
+        "creditMemo": 1,
+        "customerRefund": 1,
     }
     credit = docs["creditMemo"][0]
     loop_refund = Decimal(loop_return["refund"])
@@ -81,9 +99,17 @@ async def test_signed_webhook_to_posted_credit_and_refund(e2e: tuple[Live, str])
     assert Decimal(str(docs["customerRefund"][0]["total"])).quantize(Decimal("0.01")) == loop_refund
 
     loop_side = await records(live.loop_url)
-    returns = {str(r["id"]): r for r in loop_side["returns"]} if isinstance(loop_side["returns"], list) else loop_side["returns"]
+    returns = (
+        {str(r["id"]): r for r in loop_side["returns"]}
+        if isinstance(loop_side["returns"], list)
+        else loop_side["returns"]
+    )
     assert returns[rid]["state"] == "closed"
-    processed = [a for a in loop_side["actions"] if str(a.get("return_id")) == rid and a.get("action") == "process"]
+    processed = [
+        a
+        for a in loop_side["actions"]
+        if str(a.get("return_id")) == rid and a.get("action") == "process"
+    ]
     assert len(processed) == 1
 
     trail = live.store.audit_trail(rid)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import httpx
-import pytest
-from temporalio.client import WorkflowUpdateFailedError
 
 from tests.harness import LoopDriver, start_return
 from tests.workflow.conftest import Live
@@ -18,7 +16,9 @@ async def netsuite_records(live: Live) -> dict:
         return (await http.get(f"{live.netsuite_url}/_sandbox/records")).json()
 
 
-async def test_auto_approved_return_closes_with_one_of_each_erp_document(live: Live, loop_driver: LoopDriver) -> None:
+async def test_auto_approved_return_closes_with_one_of_each_erp_document(
+    live: Live, loop_driver: LoopDriver
+) -> None:
     loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M"], outcome="refund")
     rid = loop_return["id"]
     await start_return(live.client, live.settings, loop_return)
@@ -28,8 +28,22 @@ async def test_auto_approved_return_closes_with_one_of_each_erp_document(live: L
     status = await ops.wait_for_state(live.client, rid, {"closed"})
     assert status.decision is not None and status.decision.auto_approved
     assert status.decision.rule == "under_threshold"
-    assert set(status.erp_documents) == {"return_authorization", "item_receipt", "credit_memo", "customer_refund"}
+    assert set(status.erp_documents) == {
+        "return_authorization",
+        "item_receipt",
+        "credit_memo",
+        "customer_refund",
+    }
     assert status.erp_refund_amount is not None
     assert status.erp_refund_amount.amount == Decimal("30.00")  # 25.00 + 20% VAT, the ERP's sum
-    print(await netsuite_records(live))
-
+    records = (await netsuite_records(live))["records"]
+    mine = {
+        kind: [r for r in rows if str(r.get("externalId", "")).startswith(f"loop-{rid}-")]
+        for kind, rows in records.items()
+    }
+    assert {k: len(v) for k, v in mine.items() if v} == {
+        "returnAuthorization": 1,
+        "itemReceipt": 1,
+        "creditMemo": 1,
+        "customerRefund": 1,
+    }
