@@ -22,7 +22,7 @@ from tests.harness import (
     Live,
     LoopDriver,
     running_worker,
-    test_settings,
+    settings_for,
 )
 from workflows import search
 
@@ -79,6 +79,6 @@ async def live(
 ) -> AsyncIterator[Live]:
     """A worker on the dev server for the whole session, wired to the sandboxes."""
     loop, ns = sandboxes
-    settings = test_settings(loop.url, ns.url, store_url)
+    settings = settings_for(loop.url, ns.url, store_url)
     async with running_worker(dev_env.client, settings) as adapters:
         yield Live(dev_env.client, settings, adapters.store, loop.url, ns.url)

@@ -54,7 +54,7 @@ def next_return_id() -> str:
     return str(next(_ids))
 
 
-def test_settings(loop_url: str, netsuite_url: str, store_url: str, **overrides: Any) -> Settings:
+def settings_for(loop_url: str, netsuite_url: str, store_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "loop_base_url": loop_url,
         "loop_api_key": SecretStr(LOOP_KEY),
