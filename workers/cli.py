@@ -56,6 +56,22 @@ def dev(
 
 
 @app.command()
+def demo(
+    loop_url: Annotated[str, typer.Option(help="the Loop sandbox of a running `returnflow dev`")],
+) -> None:
+    """Push the demo returns through a running dev stack and print their states."""
+    from workers import demo as demo_returns
+
+    async def go() -> None:
+        client = await connect(Settings())
+        await demo_returns.create_returns(loop_url)
+        await demo_returns.drive(client, loop_url)
+        demo_returns.render(await demo_returns.summary(client), console)
+
+    run(go())
+
+
+@app.command()
 def worker() -> None:
     """Run the Temporal worker service (stops cleanly on SIGTERM)."""
     from workers.logs import configure_logging
