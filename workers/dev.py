@@ -127,7 +127,8 @@ async def dev_stack(
         loop_app = create_loop_sandbox(
             catalog, api_key=DEV_LOOP_KEY, webhook_secret=DEV_WEBHOOK_SECRET
         )
-        netsuite_app = create_netsuite_sandbox(catalog, **DEV_NETSUITE)
+        # returnless refunds (keep item) need "Refund in Advance of Return" on, as brands set it
+        netsuite_app = create_netsuite_sandbox(catalog, **DEV_NETSUITE, allow_refund_in_advance=True)
         loop_srv = ServedApp(loop_app, name="loop-sandbox").start()
         served.append(loop_srv)
         ns_srv = ServedApp(netsuite_app, name="netsuite-sandbox").start()

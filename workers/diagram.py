@@ -45,7 +45,10 @@ def render_svg(dot_text: str) -> bytes | None:
     if binary:
         try:
             done = subprocess.run(
-                [binary, "-Tsvg"], input=dot_text.encode(), capture_output=True, check=True,
+                [binary, "-Tsvg"],
+                input=dot_text.encode(),
+                capture_output=True,
+                check=True,
                 timeout=60,
             )
             return done.stdout
@@ -56,7 +59,8 @@ def render_svg(dot_text: str) -> bytes | None:
 
         graphs = pydot.graph_from_dot_data(dot_text)
         if graphs:
-            return bytes(graphs[0].create_svg())
+            out = graphs[0].create(format="svg")
+            return out.encode() if isinstance(out, str) else bytes(out)
     except Exception:  # pydot also shells out to graphviz; without it there is no SVG
         return None
     return None
