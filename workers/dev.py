@@ -1,7 +1,7 @@
 """The embedded stack for a laptop: Temporal dev server with UI, sandboxes, worker, ingress.
 
-Everything runs from PyPI packages on loopback; state lives under .returnflow/ so a restart
-resumes the same returns. Ctrl-C stops all of it cleanly.
+Everything runs from PyPI packages on loopback; state lives under .returnflow/ and starts
+fresh each run (the sandboxes are in memory). Ctrl-C stops all of it cleanly.
 """
 
 from __future__ import annotations
@@ -128,7 +128,9 @@ async def dev_stack(
             catalog, api_key=DEV_LOOP_KEY, webhook_secret=DEV_WEBHOOK_SECRET
         )
         # returnless refunds (keep item) need "Refund in Advance of Return" on, as brands set it
-        netsuite_app = create_netsuite_sandbox(catalog, **DEV_NETSUITE, allow_refund_in_advance=True)
+        netsuite_app = create_netsuite_sandbox(
+            catalog, **DEV_NETSUITE, allow_refund_in_advance=True
+        )
         loop_srv = ServedApp(loop_app, name="loop-sandbox").start()
         served.append(loop_srv)
         ns_srv = ServedApp(netsuite_app, name="netsuite-sandbox").start()

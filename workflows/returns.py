@@ -413,7 +413,11 @@ class ReturnWorkflow:
             except TimeoutError:
                 pass
             if self.cancel_request is not None:
-                raise _Cancelled()
+                if self.lc.allows("cancel"):
+                    raise _Cancelled()
+                # the return moved past cancel (money moved) while the request waited: a person
+                # decides, as for any late cancel; never an illegal move
+                self.late_cancel, self.cancel_request = self.cancel_request, None
             if self.late_cancel is not None:
                 await self._late_cancel(gate)
                 continue
@@ -588,7 +592,7 @@ class ReturnWorkflow:
             and self.lc.state not in TERMINAL_STATES
         ):
             cancel = CancelInput(actor=event.actor, reason="cancelled in Loop")
-            if self._goods_arrived():
+            if self._goods_arrived() or not self.lc.allows("cancel"):
                 self.late_cancel = cancel
             else:
                 self.cancel_request = cancel
@@ -599,7 +603,9 @@ class ReturnWorkflow:
     )
     async def record_receipt(self, receipt: ReceiptInput) -> ReturnStatus:
         self.receipt = receipt
-        await workflow.wait_condition(lambda: "receipt" in self.gates_passed or self.lc.blocked)
+        await workflow.wait_condition(
+            lambda: "receipt" in self.gates_passed or self.lc.blocked or self._ended()
+        )
         return self.status()
 
     @record_receipt.validator
@@ -621,7 +627,9 @@ class ReturnWorkflow:
     )
     async def record_inspection(self, inspection: InspectionInput) -> ReturnStatus:
         self.inspection = inspection
-        await workflow.wait_condition(lambda: "inspection" in self.gates_passed or self.lc.blocked)
+        await workflow.wait_condition(
+            lambda: "inspection" in self.gates_passed or self.lc.blocked or self._ended()
+        )
         return self.status()
 
     @record_inspection.validator
@@ -636,7 +644,9 @@ class ReturnWorkflow:
     )
     async def approve_refund(self, approval: ApprovalInput) -> ReturnStatus:
         self.approval = approval
-        await workflow.wait_condition(lambda: "approval" in self.gates_passed or self.lc.blocked)
+        await workflow.wait_condition(
+            lambda: "approval" in self.gates_passed or self.lc.blocked or self._ended()
+        )
         return self.status()
 
     @approve_refund.validator
@@ -659,7 +669,7 @@ class ReturnWorkflow:
     )
     async def reject_refund(self, rejection: RejectionInput) -> ReturnStatus:
         self.rejection = rejection
-        await workflow.wait_condition(lambda: self.lc.state in {"rejected", "closed"})
+        await workflow.wait_condition(lambda: self.lc.state == "rejected" or self._ended())
         return self.status()
 
     @reject_refund.validator
@@ -717,11 +727,23 @@ class ReturnWorkflow:
         )
         if problem:
             raise ValueError(problem)
+        if resolution.action == Resolution.CANCEL_RETURN and not self.lc.allows("cancel"):
+            raise ValueError(f"a return in state {self.lc.state} cannot be cancelled")
 
     @workflow.update(name="cancel_return", description="Cancel this return: {actor, reason}")
     async def cancel_return(self, cancel: CancelInput) -> ReturnStatus:
         self.cancel_request = cancel
-        await workflow.wait_condition(lambda: self.lc.state == "cancelled")
+        # a cancel accepted while an ERP write was in flight (the credit memo) may lose the race:
+        # once the chart no longer allows cancel, say so instead of waiting forever
+        await workflow.wait_condition(lambda: not self.lc.allows("cancel"))
+        if self.lc.state != "cancelled":
+            if self.cancel_request is cancel:
+                self.cancel_request = None
+            raise ApplicationError(
+                f"the return moved on to {self.lc.state} before the cancel took effect",
+                type="CancelTooLate",
+                non_retryable=True,
+            )
         return self.status()
 
     @cancel_return.validator
@@ -770,6 +792,9 @@ class ReturnWorkflow:
             raise ValueError(
                 f"cannot {what}: open exceptions block this return; resolve them first"
             )
+
+    def _ended(self) -> bool:
+        return self.lc.state in TERMINAL_STATES
 
     def _shipped_pending(self) -> bool:
         return self.lc.state == "authorized" and self.label_status in {

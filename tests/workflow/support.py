@@ -1,0 +1,121 @@
+"""Small helpers the workflow tests share: sandbox look-ups, faults, polling, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+
+from tests.workflow.conftest import Live
+from workers import ops
+from workflows.model import ReturnConfig, ReturnStatus
+
+T = TypeVar("T")
+
+RECORD = "/services/rest/record/v1"
+
+
+def config(live: Live, **changes: Any) -> ReturnConfig:
+    """The worker's own return config with a few fields changed."""
+    return live.settings.return_config().model_copy(update=changes)
+
+
+async def netsuite_records(live: Live) -> dict[str, list[dict[str, Any]]]:
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.get(f"{live.netsuite_url}/_sandbox/records")
+        response.raise_for_status()
+        records: dict[str, list[dict[str, Any]]] = response.json()["records"]
+        return records
+
+
+async def sales_order_id(live: Live, order_name: str) -> str:
+    """The ERP's internal id of the sales order that carries this Shopify order name."""
+    rows = (await netsuite_records(live))["salesOrder"]
+    ids = [str(row["id"]) for row in rows if row.get("otherRefNum") == order_name]
+    assert len(ids) == 1, (order_name, ids)
+    return ids[0]
+
+
+async def erp_documents(live: Live, return_id: str) -> dict[str, list[str]]:
+    """Record type -> external ids of every ERP record this return's documents carry."""
+    prefix = f"loop-{return_id}-"
+    found: dict[str, list[str]] = {}
+    for record_type, rows in (await netsuite_records(live)).items():
+        for row in rows:
+            external_id = row.get("externalId") or ""
+            if external_id.startswith(prefix):
+                found.setdefault(record_type, []).append(external_id)
+    return found
+
+
+async def netsuite_control(live: Live, path: str, body: dict[str, Any]) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.post(f"{live.netsuite_url}/_sandbox/{path}", json=body)
+        response.raise_for_status()
+
+
+@asynccontextmanager
+async def netsuite_faults(live: Live, **faults: Any) -> AsyncIterator[None]:
+    """Fault the NetSuite sandbox for the block; always cleared on the way out."""
+    await netsuite_control(live, "faults", faults)
+    try:
+        yield
+    finally:
+        await netsuite_control(live, "faults", {})
+
+
+@asynccontextmanager
+async def refund_in_advance(live: Live) -> AsyncIterator[None]:
+    """NetSuite's "Refund in Advance of Return": needed to credit an RA whose goods never come."""
+    await netsuite_control(live, "preferences", {"allow_refund_in_advance": True})
+    try:
+        yield
+    finally:
+        await netsuite_control(live, "preferences", {"allow_refund_in_advance": False})
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    accept: Callable[[T], bool],
+    timeout: float = 10,
+    what: str = "condition",
+) -> T:
+    """Poll `probe` until `accept` holds; fail with the last value after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if accept(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"{what} not reached in {timeout}s; last value: {value!r}")
+        await asyncio.sleep(0.1)
+
+
+async def refused(call: Awaitable[Any], match: str) -> str:
+    """The update is refused by its validator (or handler) with a message containing `match`."""
+    with pytest.raises(WorkflowUpdateFailedError) as caught:
+        await call
+    cause = caught.value.cause
+    message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+    assert match in message, message
+    return message
+
+
+async def wait_blocked(live: Live, return_id: str, timeout: float = 10) -> ReturnStatus:
+    status = await ops.wait_for_state(live.client, return_id, set(), timeout, blocked_ok=True)
+    assert status.blocked and status.open_exceptions, status
+    return status
+
+
+async def workflow_result(live: Live, return_id: str, timeout: float = 10) -> ReturnStatus:
+    """The finished workflow's result: proves the run completed (no handler left hanging)."""
+    result: ReturnStatus = await asyncio.wait_for(
+        ops.handle(live.client, return_id).result(), timeout
+    )
+    return result

@@ -1,0 +1,150 @@
+"""SLA timers beside the gates, on the time-skipping test server.
+
+Activities still run for real against the sandboxes; only the waiting at a gate is skipped with
+`ts_env.sleep`, so days of SLA pass in milliseconds. The time-skipping server cannot register
+search attributes, so these returns run with `publish_search_attributes=False`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from adapters.sandbox.server import ServedApp
+from tests.harness import Live, LoopDriver, running_worker, settings_for, start_return
+from tests.workflow.support import eventually
+from workers import ops
+from workflows.exceptions import ExceptionCase, ExceptionKind, ExceptionStatus, OwnerTeam, spec
+from workflows.model import ReturnConfig, ReturnStatus
+
+WAREHOUSE = "warehouse@test"
+MINUTE = timedelta(minutes=1)
+
+
+@pytest.fixture(scope="module")
+async def ts_live(
+    ts_env: WorkflowEnvironment, sandboxes: tuple[ServedApp, ServedApp], store_url: str
+) -> AsyncIterator[Live]:
+    """A worker on the time-skipping server, wired to the same sandboxes and store."""
+    loop, ns = sandboxes
+    settings = settings_for(loop.url, ns.url, store_url)
+    async with running_worker(ts_env.client, settings) as adapters:
+        yield Live(ts_env.client, settings, adapters.store, loop.url, ns.url)
+
+
+def ts_config(live: Live) -> ReturnConfig:
+    return live.settings.return_config().model_copy(update={"publish_search_attributes": False})
+
+
+async def status_until(
+    live: Live, return_id: str, accept: Callable[[ReturnStatus], bool], what: str
+) -> ReturnStatus:
+    return await eventually(lambda: ops.status(live.client, return_id), accept, what=what)
+
+
+async def audit_events(live: Live, return_id: str) -> list[str]:
+    return [t.event for t in live.store.audit_trail(return_id)]
+
+
+def one_open(status: ReturnStatus, kind: ExceptionKind) -> ExceptionCase:
+    cases = [c for c in status.open_exceptions if c.kind is kind]
+    assert len(cases) == 1, status.open_exceptions
+    return cases[0]
+
+
+async def test_receipt_sla_breach_opens_a_non_blocking_case_that_escalates(
+    ts_env: WorkflowEnvironment, ts_live: Live, loop_driver: LoopDriver
+) -> None:
+    config = ts_config(ts_live)
+    loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M"])
+    rid = loop_return["id"]
+    await start_return(ts_live.client, ts_live.settings, loop_return, config=config)
+    authorized = await ops.wait_for_state(ts_live.client, rid, {"authorized"}, timeout=10)
+    assert authorized.breaches == [] and authorized.open_exceptions == []
+
+    # just short of the SLA: warned in the audit trail, nothing breached yet
+    await ts_env.sleep(config.slas.receipt - MINUTE)
+    early = await ops.status(ts_live.client, rid)
+    assert early.breaches == [] and early.open_exceptions == []
+    await eventually(
+        lambda: audit_events(ts_live, rid), lambda events: "sla_warning" in events, what="warning"
+    )
+
+    await ts_env.sleep(2 * MINUTE)
+    breached = await status_until(
+        ts_live, rid, lambda s: bool(s.open_exceptions), "receipt SLA breach"
+    )
+    assert [b.gate for b in breached.breaches] == ["receipt"]
+    # the receipt SLA runs from authorization (the gate starts a moment after that audit row)
+    late_by = breached.breaches[0].due_at - authorized_at(ts_live, rid) - config.slas.receipt
+    assert timedelta(0) <= late_by < timedelta(seconds=5)
+    case = one_open(breached, ExceptionKind.IN_TRANSIT_TOO_LONG)
+    assert (case.owner, case.blocking, case.gate) == (OwnerTeam.OPS, False, "receipt")
+    assert case.escalation_level == 0
+    assert not breached.blocked and breached.state == "authorized"
+    stored = ts_live.store.get_exception(case.id)
+    assert stored is not None and stored.status is ExceptionStatus.OPEN
+    row = ts_live.store.get_return(rid)
+    assert row is not None and row.sla_breached
+
+    await ts_env.sleep(spec(ExceptionKind.IN_TRANSIT_TOO_LONG).sla)
+    escalated = await status_until(
+        ts_live,
+        rid,
+        lambda s: bool(s.open_exceptions) and s.open_exceptions[0].escalation_level == 3,
+        "escalation",
+    )
+    assert one_open(escalated, ExceptionKind.IN_TRANSIT_TOO_LONG).id == case.id
+    stored = ts_live.store.get_exception(case.id)
+    assert stored is not None and stored.escalation_level == 3
+    assert "sla_escalated" in await audit_events(ts_live, rid)
+
+    # the breach never closed the gate: the goods can still be received, which ends the case
+    received = await ops.receive(ts_live.client, rid, WAREHOUSE)
+    assert received.state == "received" and received.gates_passed == ["receipt"]
+    assert received.open_exceptions == []
+    resolved = ts_live.store.get_exception(case.id)
+    assert resolved is not None
+    assert (resolved.status, resolved.resolved_by, resolved.resolution) == (
+        ExceptionStatus.RESOLVED,
+        "system",
+        "gate_passed",
+    )
+
+
+def authorized_at(live: Live, return_id: str) -> datetime:
+    [row] = [t for t in live.store.audit_trail(return_id) if t.event == "authorize"]
+    return row.at
+
+
+async def test_approval_sla_opens_an_overdue_case_for_finance(
+    ts_env: WorkflowEnvironment, ts_live: Live, loop_driver: LoopDriver
+) -> None:
+    config = ts_config(ts_live)
+    loop_return = await loop_driver.create("#1002")  # 194.40: needs a person's approval
+    rid = loop_return["id"]
+    await start_return(ts_live.client, ts_live.settings, loop_return, config=config)
+    await ops.wait_for_state(ts_live.client, rid, {"authorized"}, timeout=10)
+    await ops.receive(ts_live.client, rid, WAREHOUSE)
+    await ops.inspect(ts_live.client, rid, WAREHOUSE)
+    await ops.wait_for_state(ts_live.client, rid, {"awaiting_approval"}, timeout=10)
+
+    await ts_env.sleep(config.slas.approval + MINUTE)
+    overdue = await status_until(
+        ts_live, rid, lambda s: bool(s.open_exceptions), "approval SLA breach"
+    )
+    assert [b.gate for b in overdue.breaches] == ["approval"]
+    case = one_open(overdue, ExceptionKind.APPROVAL_OVERDUE)
+    assert (case.owner, case.blocking, case.gate) == (OwnerTeam.FINANCE, False, "approval")
+    assert overdue.state == "awaiting_approval" and not overdue.blocked
+    queue = ts_live.store.list_exceptions(owner=OwnerTeam.FINANCE, return_id=rid)
+    assert [c.id for c in queue] == [case.id]
+
+    await ops.approve(ts_live.client, rid, "finance@test")
+    closed = await ops.wait_for_state(ts_live.client, rid, {"closed"}, timeout=10)
+    assert closed.open_exceptions == []
+    assert closed.decision is not None and closed.decision.decided_by == "finance@test"
+    assert [b.gate for b in closed.breaches] == ["approval"]  # the breach stays on the record
