@@ -7,9 +7,9 @@ each test uses fresh return ids so nothing needs resetting between tests.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 import sys
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -93,7 +93,9 @@ class LoopDriver:
             order_name = fresh_order(order_name)
         else:
             body["unknown_order"] = True
-        response = await self.http.post("/_sandbox/returns", json={"order_name": order_name, **body})
+        response = await self.http.post(
+            "/_sandbox/returns", json={"order_name": order_name, **body}
+        )
         response.raise_for_status()
         return response.json()
 
@@ -111,14 +113,19 @@ class LoopDriver:
         await self.http.aclose()
 
 
-def created_event(loop_return: dict[str, Any], topic: str = "return", trigger: str = "return.created"):
+def created_event(
+    loop_return: dict[str, Any], topic: str = "return", trigger: str = "return.created"
+):
     """The LoopEvent a signed return.created webhook for this return parses into."""
     body = loop_json({"topic": topic, "trigger": trigger, **loop_return})
     return parse_webhook(body, datetime.now(UTC))
 
 
 async def start_return(
-    client: Client, settings: Settings, loop_return: dict[str, Any], config: ReturnConfig | None = None
+    client: Client,
+    settings: Settings,
+    loop_return: dict[str, Any],
+    config: ReturnConfig | None = None,
 ) -> WorkflowHandle[Any, Any]:
     """Start a return's workflow exactly as the ingress does (signal-with-start)."""
     return await deliver(client, settings, created_event(loop_return), config)
