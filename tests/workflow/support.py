@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -12,9 +13,12 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from adapters.loop.payload import parse_webhook
+from adapters.loop.signature import loop_json
+from tests.harness import LoopDriver
 from tests.workflow.conftest import Live
 from workers import ops
-from workflows.model import ReturnConfig, ReturnStatus
+from workflows.model import LoopEvent, ReturnConfig, ReturnStatus
 
 T = TypeVar("T")
 
@@ -24,6 +28,18 @@ RECORD = "/services/rest/record/v1"
 def config(live: Live, **changes: Any) -> ReturnConfig:
     """The worker's own return config with a few fields changed."""
     return live.settings.return_config().model_copy(update=changes)
+
+
+async def emitted_webhook(loop_driver: LoopDriver, return_id: str, trigger: str) -> LoopEvent:
+    """The last webhook the Loop sandbox emitted for this return and trigger, as ingress parses it.
+
+    Tests have no ingress in the loop, so they hand the sandbox's own payload to the workflow.
+    """
+    events = (await loop_driver.records())["webhook_events"]
+    mine = [e for e in events if str(e["return_id"]) == return_id and e["trigger"] == trigger]
+    assert mine, f"no {trigger} webhook for return {return_id}"
+    body = loop_json(mine[-1]["payload"])
+    return parse_webhook(body, datetime.now(UTC))
 
 
 async def netsuite_records(live: Live) -> dict[str, list[dict[str, Any]]]:

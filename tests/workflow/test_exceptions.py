@@ -430,3 +430,37 @@ async def test_loop_cancel_after_a_returnless_credit_becomes_an_ops_exception(
     assert loop_case.evidence["activity"] == "loop.return_action"
     assert "cancelled" in loop_case.evidence["error"]
     await ops.handle(live.client, rid).terminate("test over: Loop and the ERP need a person")
+
+
+async def test_loop_cancel_after_receipt_is_held_for_ops_who_cancel_it(
+    live: Live, loop_driver: LoopDriver
+) -> None:
+    loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M"])
+    rid = loop_return["id"]
+    await start_return(live.client, live.settings, loop_return)
+    await ops.wait_for_state(live.client, rid, {"authorized"}, timeout=10)
+    await ops.receive(live.client, rid, WAREHOUSE)
+
+    cancelled_in_loop = await loop_driver.post(
+        f"/_sandbox/returns/{rid}/state", {"state": "cancelled"}
+    )
+    await deliver(
+        live.client, live.settings, created_event(cancelled_in_loop, trigger="return.updated")
+    )
+    case = await the_one_open_case(live, rid, ExceptionKind.CANCELLED_AFTER_RECEIPT, OwnerTeam.OPS)
+    assert (case.gate, case.evidence["state"], case.evidence["by"]) == (
+        "inspection",
+        "received",
+        "loop-webhook",
+    )
+    # the goods are in the holding location; nothing moves on while a person decides
+    assert (await ops.status(live.client, rid)).state == "received"
+    await refused(ops.inspect(live.client, rid, WAREHOUSE), "open exceptions block")
+
+    await ops.resolve(
+        live.client, rid, resolution(case, "ops@test", "cancel_return", note="customer cancelled")
+    )
+    result = await workflow_result(live, rid)
+    assert result.state == "cancelled"
+    assert set(await erp_documents(live, rid)) == {"returnAuthorization", "itemReceipt"}
+    await resolved_in_store(live, case, "ops@test", "cancel_return")

@@ -15,6 +15,7 @@ from tests.workflow.conftest import Live
 from tests.workflow.support import (
     RECORD,
     config,
+    emitted_webhook,
     erp_documents,
     netsuite_faults,
     refund_in_advance,
@@ -288,3 +289,38 @@ async def test_receipt_and_cancel_sent_together_both_get_an_answer(
     assert cancel.state == "cancelled"
     assert not isinstance(receipt, BaseException), receipt
     assert receipt.state in {"cancelled", "received"}  # cancel first, or receipt then cancel
+
+
+async def test_label_scans_move_the_return_in_transit_but_only_goods_pass_the_gate(
+    live: Live, loop_driver: LoopDriver
+) -> None:
+    rid = await authorized_return(live, loop_driver, "#1001", skus=["TEE-BLK-M"])
+    before = (await ops.status(live.client, rid)).events_seen
+    await loop_driver.post(
+        f"/_sandbox/returns/{rid}/label", {"label_status": "in_transit", "tracking_number": "RM1"}
+    )
+    scan = await emitted_webhook(loop_driver, rid, "label.updated")
+    assert scan.label_status == "in_transit"
+    await deliver(live.client, live.settings, scan)
+    shipped = await ops.wait_for_state(live.client, rid, {"in_transit"}, timeout=10)
+    assert shipped.gates_passed == [] and shipped.events_seen == before + 1
+
+    await deliver(live.client, live.settings, scan)  # Loop redelivers the same body
+    await loop_driver.post(f"/_sandbox/returns/{rid}/label", {"label_status": "delivered"})
+    await deliver(
+        live.client, live.settings, await emitted_webhook(loop_driver, rid, "label.updated")
+    )
+    delivered = await ops.status(live.client, rid)
+    assert delivered.events_seen == before + 2  # the duplicate was dropped by its digest
+    assert delivered.state == "in_transit"  # a carrier scan is not a receipt
+    await refused(ops.inspect(live.client, rid, WAREHOUSE), "while the return is in_transit")
+
+    received = await ops.receive(live.client, rid, WAREHOUSE)
+    assert received.state == "received" and received.gates_passed == ["receipt"]
+    ships = [t for t in live.store.audit_trail(rid) if t.event == "ship"]
+    assert [(t.from_state, t.to_state, t.actor) for t in ships] == [
+        ("authorized", "in_transit", "loop-webhook")
+    ]
+    assert ships[0].detail["label_status"] == "in_transit"
+    await ops.inspect(live.client, rid, WAREHOUSE)
+    assert (await workflow_result(live, rid)).state == "closed"
