@@ -7,35 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+from adapters.sandbox.control_client import SandboxControl
 
 
-class LoopSandboxControl:
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        timeout: float = 30.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=f"{base_url.rstrip('/')}/_sandbox/", timeout=timeout, transport=transport
-        )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> LoopSandboxControl:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
+class LoopSandboxControl(SandboxControl):
     async def _post(self, path: str, body: Any = None, *, wait: bool = False) -> Any:
-        params = {"wait": "true"} if wait else None
-        response = await self._http.post(path, json=body, params=params)
-        response.raise_for_status()
-        return response.json()
+        return (await self._send("POST", path, body, {"wait": "true"} if wait else None)).json()
 
     async def reset(self) -> None:
         await self._post("reset")
@@ -82,9 +59,8 @@ class LoopSandboxControl:
         return await self._post("faults", config)
 
     async def records(self) -> dict[str, Any]:
-        response = await self._http.get("records")
-        response.raise_for_status()
-        return response.json()
+        records: dict[str, Any] = (await self._send("GET", "records")).json()
+        return records
 
 
 def _plain(value: Any) -> Any:

@@ -8,37 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from adapters.erp.netsuite import wire
 from adapters.sandbox.catalog import CatalogItem, CatalogOrder
+from adapters.sandbox.control_client import SandboxControl
 
 
-class NetSuiteSandboxControl:
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        timeout: float = 30.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._http = httpx.AsyncClient(
-            base_url=f"{base_url.rstrip('/')}/_sandbox/", timeout=timeout, transport=transport
-        )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def __aenter__(self) -> NetSuiteSandboxControl:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
+class NetSuiteSandboxControl(SandboxControl):
     async def _call(self, method: str, path: str, body: Any = None, **params: str) -> Any:
-        response = await self._http.request(method, path, json=body, params=params or None)
-        response.raise_for_status()
-        return wire.loads(response.content)
+        return wire.loads((await self._send(method, path, body, params)).content)
 
     async def reset(self) -> None:
         await self._call("POST", "reset")
