@@ -21,8 +21,7 @@ from tests.harness import (
     WEBHOOK_SECRET,
     Live,
     LoopDriver,
-    running_worker,
-    settings_for,
+    live_worker,
 )
 from workflows import search
 
@@ -79,6 +78,5 @@ async def live(
 ) -> AsyncIterator[Live]:
     """A worker on the dev server for the whole session, wired to the sandboxes."""
     loop, ns = sandboxes
-    settings = settings_for(loop.url, ns.url, store_url)
-    async with running_worker(dev_env.client, settings) as adapters:
-        yield Live(dev_env.client, settings, adapters.store, loop.url, ns.url)
+    async with live_worker(dev_env.client, loop.url, ns.url, store_url) as live:
+        yield live

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from pydantic import SecretStr
 from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from adapters.loop.payload import parse_webhook
 from adapters.loop.signature import loop_json
+from adapters.sandbox.loop import LoopSandboxControl
+from adapters.sandbox.netsuite import NetSuiteSandboxControl
 from adapters.store import Store
 from workers.ingress import deliver
 from workers.settings import Settings
@@ -72,8 +74,19 @@ def settings_for(loop_url: str, netsuite_url: str, store_url: str, **overrides: 
     return Settings(**values)
 
 
+@dataclass
+class Live:
+    """A running worker on a Temporal server, wired to sandboxes and a store."""
+
+    client: Client
+    settings: Settings
+    store: Store
+    loop_url: str
+    netsuite_url: str
+
+
 @asynccontextmanager
-async def running_worker(client: Client, settings: Settings):
+async def running_worker(client: Client, settings: Settings) -> AsyncIterator[Adapters]:
     adapters = Adapters.from_settings(settings)
     worker: Worker = build_worker(client, settings, adapters)
     async with worker:
@@ -81,11 +94,18 @@ async def running_worker(client: Client, settings: Settings):
     await adapters.aclose()
 
 
-class LoopDriver:
-    """Creates returns in the Loop sandbox and hands their webhooks to Temporal."""
+@asynccontextmanager
+async def live_worker(
+    client: Client, loop_url: str, netsuite_url: str, store_url: str, **overrides: Any
+) -> AsyncIterator[Live]:
+    """A real worker on `client`'s server, wired to the sandboxes and the store."""
+    settings = settings_for(loop_url, netsuite_url, store_url, **overrides)
+    async with running_worker(client, settings) as adapters:
+        yield Live(client, settings, adapters.store, loop_url, netsuite_url)
 
-    def __init__(self, loop_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=loop_url, timeout=30)
+
+class LoopDriver(LoopSandboxControl):
+    """The Loop sandbox's controls, creating each return on a never-used copy of its order."""
 
     async def create(self, order_name: str = "#1001", **body: Any) -> dict[str, Any]:
         body.setdefault("return_id", next_return_id())
@@ -93,24 +113,21 @@ class LoopDriver:
             order_name = fresh_order(order_name)
         else:
             body["unknown_order"] = True
-        response = await self.http.post(
-            "/_sandbox/returns", json={"order_name": order_name, **body}
-        )
-        response.raise_for_status()
-        return response.json()
+        created: dict[str, Any] = await self.create_return(order_name, **body)
+        return created
 
-    async def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = await self.http.post(path, json=body or {})
-        response.raise_for_status()
-        return response.json()
 
-    async def records(self) -> dict[str, Any]:
-        response = await self.http.get("/_sandbox/records")
-        response.raise_for_status()
-        return response.json()
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
+async def erp_records(netsuite_url: str, return_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Record type -> every NetSuite sandbox record whose external id belongs to this return."""
+    async with NetSuiteSandboxControl(netsuite_url) as control:
+        records: dict[str, list[dict[str, Any]]] = (await control.dump())["records"]
+    prefix = f"loop-{return_id}-".lower()
+    found: dict[str, list[dict[str, Any]]] = {}
+    for record_type, rows in records.items():
+        for row in rows:
+            if str(row.get("externalId") or "").lower().startswith(prefix):
+                found.setdefault(record_type, []).append(row)
+    return found
 
 
 def created_event(
@@ -129,20 +146,3 @@ async def start_return(
 ) -> WorkflowHandle[Any, Any]:
     """Start a return's workflow exactly as the ingress does (signal-with-start)."""
     return await deliver(client, settings, created_event(loop_return), config)
-
-
-def store_for(url: str) -> Store:
-    store = Store.from_url(url)
-    store.create_all()
-    return store
-
-
-@dataclass
-class Live:
-    """A running worker on a Temporal server, wired to sandboxes and a store."""
-
-    client: Client
-    settings: Settings
-    store: Store
-    loop_url: str
-    netsuite_url: str

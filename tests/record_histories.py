@@ -25,8 +25,7 @@ from tests.harness import (
     NS,
     WEBHOOK_SECRET,
     LoopDriver,
-    running_worker,
-    settings_for,
+    live_worker,
     start_return,
 )
 from workers import ops
@@ -50,8 +49,9 @@ async def main() -> None:
             search_attributes=search.ALL,
         )
         async with env:
-            settings = settings_for(loop.url, ns.url, f"sqlite:///{tmp}/s.db")
-            async with running_worker(env.client, settings):
+            store_url = f"sqlite:///{tmp}/s.db"
+            async with live_worker(env.client, loop.url, ns.url, store_url) as live:
+                settings = live.settings
                 driver = LoopDriver(loop.url)
                 client = env.client
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
-import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.sandbox.catalog import demo_catalog, with_copies
-from adapters.sandbox.loop import create_loop_sandbox
+from adapters.sandbox.loop import LoopSandboxControl, create_loop_sandbox
 from adapters.sandbox.server import ServedApp
 from tests.harness import (
     COPIES,
@@ -22,8 +21,8 @@ from tests.harness import (
     WEBHOOK_SECRET,
     Live,
     LoopDriver,
-    running_worker,
-    settings_for,
+    erp_records,
+    live_worker,
 )
 from workers import ops
 from workers.ingress import create_ingress
@@ -32,7 +31,7 @@ from workers.ingress import create_ingress
 @pytest.fixture(scope="module")
 async def e2e(
     dev_env: WorkflowEnvironment, sandboxes: tuple[ServedApp, ServedApp], store_url: str
-) -> AsyncIterator[tuple[Live, str]]:
+) -> AsyncIterator[Live]:
     loop_app = create_loop_sandbox(
         with_copies(demo_catalog(), COPIES),
         LOOP_KEY,
@@ -41,38 +40,19 @@ async def e2e(
         delivery_timeout=5.0,
     )
     with ServedApp(loop_app, name="loop-e2e") as loop:
-        ns = sandboxes[1]
-        settings = settings_for(loop.url, ns.url, store_url, task_queue="returnflow-e2e")
-        async with running_worker(dev_env.client, settings) as adapters:
-            with ServedApp(create_ingress(settings, dev_env.client, adapters.store)) as ingress:
-                async with httpx.AsyncClient() as http:
-                    target = await http.post(
-                        f"{loop.url}/_sandbox/webhook-target",
-                        json={"url": f"{ingress.url}/webhooks/loop"},
-                    )
-                    target.raise_for_status()
-                yield Live(dev_env.client, settings, adapters.store, loop.url, ns.url), ingress.url
+        async with live_worker(
+            dev_env.client, loop.url, sandboxes[1].url, store_url, task_queue="returnflow-e2e"
+        ) as live:
+            ingress = create_ingress(live.settings, live.client, live.store)
+            with ServedApp(ingress, name="ingress-e2e") as served:
+                async with LoopSandboxControl(loop.url) as control:
+                    await control.webhook_target(f"{served.url}/webhooks/loop")
+                yield live
 
 
-async def records(url: str) -> dict:
-    async with httpx.AsyncClient() as http:
-        return (await http.get(f"{url}/_sandbox/records")).json()
-
-
-def erp_docs_for(ns_records: dict, return_id: str) -> dict[str, list[dict]]:
-    prefix = f"loop-{return_id}-".lower()
-    found: dict[str, list[dict]] = {}
-    for kind, rows in ns_records["records"].items():
-        for row in rows:
-            if str(row.get("externalId", "")).lower().startswith(prefix):
-                found.setdefault(kind, []).append(row)
-    return found
-
-
-async def test_signed_webhook_to_posted_credit_and_refund(e2e: tuple[Live, str]) -> None:
-    live, _ = e2e
-    driver = LoopDriver(live.loop_url)
-    try:
+async def test_signed_webhook_to_posted_credit_and_refund(e2e: Live) -> None:
+    live = e2e
+    async with LoopDriver(live.loop_url) as driver:
         loop_return = await driver.create("#1003", outcome="refund")  # sneaker + discounted tee
         rid = loop_return["id"]
         await ops.wait_for_state(live.client, rid, {"authorized"}, timeout=30)
@@ -82,10 +62,9 @@ async def test_signed_webhook_to_posted_credit_and_refund(e2e: tuple[Live, str])
         if status.state == "awaiting_approval":
             await ops.approve(live.client, rid, "controller@finance.example", "checked")
         status = await ops.wait_for_state(live.client, rid, {"closed"})
-    finally:
-        await driver.aclose()
+        loop_side = await driver.records()
 
-    docs = erp_docs_for(await records(live.netsuite_url), rid)
+    docs = await erp_records(live.netsuite_url, rid)
     assert {k: len(v) for k, v in docs.items()} == {
         "returnAuthorization": 1,
         "itemReceipt": 1,
@@ -98,13 +77,7 @@ async def test_signed_webhook_to_posted_credit_and_refund(e2e: tuple[Live, str])
     assert status.erp_refund_amount is not None and status.erp_refund_amount.amount == loop_refund
     assert Decimal(str(docs["customerRefund"][0]["total"])).quantize(Decimal("0.01")) == loop_refund
 
-    loop_side = await records(live.loop_url)
-    returns = (
-        {str(r["id"]): r for r in loop_side["returns"]}
-        if isinstance(loop_side["returns"], list)
-        else loop_side["returns"]
-    )
-    assert returns[rid]["state"] == "closed"
+    assert loop_side["returns"][rid]["state"] == "closed"
     processed = [
         a
         for a in loop_side["actions"]

@@ -8,21 +8,19 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from adapters.loop.payload import parse_webhook
 from adapters.loop.signature import loop_json
-from tests.harness import LoopDriver
+from adapters.sandbox.netsuite import NetSuiteSandboxControl
+from tests.harness import LoopDriver, erp_records
 from tests.workflow.conftest import Live
 from workers import ops
 from workflows.model import LoopEvent, ReturnConfig, ReturnStatus
 
 T = TypeVar("T")
-
-RECORD = "/services/rest/record/v1"
 
 
 def config(live: Live, **changes: Any) -> ReturnConfig:
@@ -42,17 +40,10 @@ async def emitted_webhook(loop_driver: LoopDriver, return_id: str, trigger: str)
     return parse_webhook(body, datetime.now(UTC))
 
 
-async def netsuite_records(live: Live) -> dict[str, list[dict[str, Any]]]:
-    async with httpx.AsyncClient(timeout=10) as http:
-        response = await http.get(f"{live.netsuite_url}/_sandbox/records")
-        response.raise_for_status()
-        records: dict[str, list[dict[str, Any]]] = response.json()["records"]
-        return records
-
-
 async def sales_order_id(live: Live, order_name: str) -> str:
     """The ERP's internal id of the sales order that carries this Shopify order name."""
-    rows = (await netsuite_records(live))["salesOrder"]
+    async with NetSuiteSandboxControl(live.netsuite_url) as control:
+        rows = await control.records("salesOrder")
     ids = [str(row["id"]) for row in rows if row.get("otherRefNum") == order_name]
     assert len(ids) == 1, (order_name, ids)
     return ids[0]
@@ -60,40 +51,30 @@ async def sales_order_id(live: Live, order_name: str) -> str:
 
 async def erp_documents(live: Live, return_id: str) -> dict[str, list[str]]:
     """Record type -> external ids of every ERP record this return's documents carry."""
-    prefix = f"loop-{return_id}-"
-    found: dict[str, list[str]] = {}
-    for record_type, rows in (await netsuite_records(live)).items():
-        for row in rows:
-            external_id = row.get("externalId") or ""
-            if external_id.startswith(prefix):
-                found.setdefault(record_type, []).append(external_id)
-    return found
-
-
-async def netsuite_control(live: Live, path: str, body: dict[str, Any]) -> None:
-    async with httpx.AsyncClient(timeout=10) as http:
-        response = await http.post(f"{live.netsuite_url}/_sandbox/{path}", json=body)
-        response.raise_for_status()
+    found = await erp_records(live.netsuite_url, return_id)
+    return {kind: [row["externalId"] for row in rows] for kind, rows in found.items()}
 
 
 @asynccontextmanager
 async def netsuite_faults(live: Live, **faults: Any) -> AsyncIterator[None]:
     """Fault the NetSuite sandbox for the block; always cleared on the way out."""
-    await netsuite_control(live, "faults", faults)
-    try:
-        yield
-    finally:
-        await netsuite_control(live, "faults", {})
+    async with NetSuiteSandboxControl(live.netsuite_url) as control:
+        await control.faults(**faults)
+        try:
+            yield
+        finally:
+            await control.faults()
 
 
 @asynccontextmanager
 async def refund_in_advance(live: Live) -> AsyncIterator[None]:
     """NetSuite's "Refund in Advance of Return": needed to credit an RA whose goods never come."""
-    await netsuite_control(live, "preferences", {"allow_refund_in_advance": True})
-    try:
-        yield
-    finally:
-        await netsuite_control(live, "preferences", {"allow_refund_in_advance": False})
+    async with NetSuiteSandboxControl(live.netsuite_url) as control:
+        await control.preferences(allow_refund_in_advance=True)
+        try:
+            yield
+        finally:
+            await control.preferences(allow_refund_in_advance=False)
 
 
 async def eventually(

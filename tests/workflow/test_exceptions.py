@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
+from adapters.erp.netsuite.wire import RECORD_PATH
 from tests.harness import LoopDriver, created_event, start_return
 from tests.workflow.conftest import Live
 from tests.workflow.support import (
-    RECORD,
     erp_documents,
     eventually,
     netsuite_faults,
@@ -234,7 +234,7 @@ async def test_erp_posting_failure_after_spent_retries_is_retried_by_ops(
     loop_return = await loop_driver.create("#1003", skus=["TEE-WHT-M"])
     rid = loop_return["id"]
     order_id = await sales_order_id(live, loop_return["order_name"])
-    ra_path = f"{RECORD}/salesOrder/{order_id}/!transform/returnAuthorization"
+    ra_path = f"{RECORD_PATH}/salesOrder/{order_id}/!transform/returnAuthorization"
     async with netsuite_faults(live, fail_next=[500] * 12, paths=[ra_path]):
         await start_return(live.client, live.settings, loop_return)
         case = await the_one_open_case(live, rid, ExceptionKind.ERP_POSTING_FAILED, OwnerTeam.OPS)
@@ -343,7 +343,7 @@ async def refund_blocked_after_the_credit(
     rid = str(loop_return["id"])
     mismatch = await the_one_open_case(live, rid, ExceptionKind.AMOUNT_MISMATCH, OwnerTeam.FINANCE)
     credit_memo = (await ops.status(live.client, rid)).erp_documents["credit_memo"]
-    refund_path = f"{RECORD}/creditMemo/{credit_memo.id}/!transform/customerRefund"
+    refund_path = f"{RECORD_PATH}/creditMemo/{credit_memo.id}/!transform/customerRefund"
     async with netsuite_faults(live, fail_next=[400], paths=[refund_path]):
         await ops.resolve(
             live.client, rid, resolution(mismatch, "finance@test", "accept_erp_amount")
@@ -394,9 +394,7 @@ async def test_loop_cancel_after_a_returnless_credit_becomes_an_ops_exception(
         await start_return(live.client, live.settings, loop_return)
         rid, refund_case = await refund_blocked_after_the_credit(live, loop_driver, loop_return)
 
-        cancelled_in_loop = await loop_driver.post(
-            f"/_sandbox/returns/{rid}/state", {"state": "cancelled"}
-        )
+        cancelled_in_loop = await loop_driver.set_state(rid, "cancelled")
         await deliver(
             live.client, live.settings, created_event(cancelled_in_loop, trigger="return.updated")
         )
@@ -441,9 +439,7 @@ async def test_loop_cancel_after_receipt_is_held_for_ops_who_cancel_it(
     await ops.wait_for_state(live.client, rid, {"authorized"}, timeout=10)
     await ops.receive(live.client, rid, WAREHOUSE)
 
-    cancelled_in_loop = await loop_driver.post(
-        f"/_sandbox/returns/{rid}/state", {"state": "cancelled"}
-    )
+    cancelled_in_loop = await loop_driver.set_state(rid, "cancelled")
     await deliver(
         live.client, live.settings, created_event(cancelled_in_loop, trigger="return.updated")
     )

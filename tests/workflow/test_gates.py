@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from adapters.erp.netsuite.wire import RECORD_PATH
 from tests.harness import LoopDriver, created_event, start_return
 from tests.workflow.conftest import Live
 from tests.workflow.support import (
-    RECORD,
     config,
     emitted_webhook,
     erp_documents,
@@ -203,9 +203,7 @@ async def test_loop_cancel_before_receipt_cancels_the_return(
     live: Live, loop_driver: LoopDriver
 ) -> None:
     rid = await authorized_return(live, loop_driver, "#1001", skus=["TEE-BLK-M"])
-    cancelled_in_loop = await loop_driver.post(
-        f"/_sandbox/returns/{rid}/state", {"state": "cancelled"}
-    )
+    cancelled_in_loop = await loop_driver.set_state(rid, "cancelled")
     event = created_event(cancelled_in_loop, trigger="return.updated")
     assert event.state == "cancelled"
     await deliver(live.client, live.settings, event)
@@ -250,7 +248,7 @@ async def test_cancel_accepted_while_the_credit_posts_fails_and_the_return_close
     """
     rid = await authorized_return(live, loop_driver, "#1001", skus=["TEE-BLK-M"])
     ra = (await ops.status(live.client, rid)).erp_documents["return_authorization"]
-    credit_path = f"{RECORD}/returnAuthorization/{ra.id}/!transform/creditMemo"
+    credit_path = f"{RECORD_PATH}/returnAuthorization/{ra.id}/!transform/creditMemo"
     async with netsuite_faults(live, latency_ms=1500, paths=[credit_path]):
         await ops.receive(live.client, rid, WAREHOUSE)
         await ops.inspect(live.client, rid, WAREHOUSE)
@@ -296,9 +294,7 @@ async def test_label_scans_move_the_return_in_transit_but_only_goods_pass_the_ga
 ) -> None:
     rid = await authorized_return(live, loop_driver, "#1001", skus=["TEE-BLK-M"])
     before = (await ops.status(live.client, rid)).events_seen
-    await loop_driver.post(
-        f"/_sandbox/returns/{rid}/label", {"label_status": "in_transit", "tracking_number": "RM1"}
-    )
+    await loop_driver.label(rid, "in_transit", tracking_number="RM1")
     scan = await emitted_webhook(loop_driver, rid, "label.updated")
     assert scan.label_status == "in_transit"
     await deliver(live.client, live.settings, scan)
@@ -306,7 +302,7 @@ async def test_label_scans_move_the_return_in_transit_but_only_goods_pass_the_ga
     assert shipped.gates_passed == [] and shipped.events_seen == before + 1
 
     await deliver(live.client, live.settings, scan)  # Loop redelivers the same body
-    await loop_driver.post(f"/_sandbox/returns/{rid}/label", {"label_status": "delivered"})
+    await loop_driver.label(rid, "delivered")
     await deliver(
         live.client, live.settings, await emitted_webhook(loop_driver, rid, "label.updated")
     )

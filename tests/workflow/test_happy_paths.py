@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import httpx
-
 from tests.harness import LoopDriver, start_return
 from tests.workflow.conftest import Live
+from tests.workflow.support import erp_documents
 from workers import ops
-
-
-async def netsuite_records(live: Live) -> dict:
-    async with httpx.AsyncClient() as http:
-        return (await http.get(f"{live.netsuite_url}/_sandbox/records")).json()
 
 
 async def test_auto_approved_return_closes_with_one_of_each_erp_document(
@@ -36,11 +30,7 @@ async def test_auto_approved_return_closes_with_one_of_each_erp_document(
     }
     assert status.erp_refund_amount is not None
     assert status.erp_refund_amount.amount == Decimal("30.00")  # 25.00 + 20% VAT, the ERP's sum
-    records = (await netsuite_records(live))["records"]
-    mine = {
-        kind: [r for r in rows if str(r.get("externalId", "")).startswith(f"loop-{rid}-")]
-        for kind, rows in records.items()
-    }
+    mine = await erp_documents(live, rid)
     assert {k: len(v) for k, v in mine.items() if v} == {
         "returnAuthorization": 1,
         "itemReceipt": 1,

@@ -14,7 +14,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.sandbox.server import ServedApp
-from tests.harness import Live, LoopDriver, running_worker, settings_for, start_return
+from tests.harness import Live, LoopDriver, live_worker, start_return
 from tests.workflow.support import eventually
 from workers import ops
 from workflows.exceptions import ExceptionCase, ExceptionKind, ExceptionStatus, OwnerTeam, spec
@@ -30,9 +30,8 @@ async def ts_live(
 ) -> AsyncIterator[Live]:
     """A worker on the time-skipping server, wired to the same sandboxes and store."""
     loop, ns = sandboxes
-    settings = settings_for(loop.url, ns.url, store_url)
-    async with running_worker(ts_env.client, settings) as adapters:
-        yield Live(ts_env.client, settings, adapters.store, loop.url, ns.url)
+    async with live_worker(ts_env.client, loop.url, ns.url, store_url) as live:
+        yield live
 
 
 def ts_config(live: Live) -> ReturnConfig:
