@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy workflows adapters
+	$(BIN)/mypy workflows adapters workers
 
 diagram: $(STAMP)  ## regenerate docs/lifecycle.dot and .svg from the chart
 	$(BIN)/python -m workers.diagram

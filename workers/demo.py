@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client
 
+from adapters.sandbox.loop import LoopSandboxControl
 from workers import ops
 from workflows.model import ReturnStatus
 
@@ -55,17 +55,15 @@ DEMO = [
 
 
 async def create_returns(loop_url: str) -> None:
-    async with httpx.AsyncClient(base_url=loop_url, timeout=30) as http:
+    async with LoopSandboxControl(loop_url) as loop:
         for demo in DEMO:
-            body: dict[str, Any] = {
-                "order_name": demo.order_name,
-                "outcome": demo.outcome,
-                "return_id": demo.return_id,
-                "reason": "Item didn't fit",
-            }
-            body |= demo.extra or {}
-            response = await http.post("/_sandbox/returns", json=body)
-            response.raise_for_status()
+            await loop.create_return(
+                demo.order_name,
+                outcome=demo.outcome,
+                return_id=demo.return_id,
+                reason="Item didn't fit",
+                **(demo.extra or {}),
+            )
 
 
 async def drive(client: Client, loop_url: str) -> None:
@@ -76,9 +74,9 @@ async def drive(client: Client, loop_url: str) -> None:
         await ops.wait_for_state(client, rid, {"authorized"})
         await ops.receive(client, rid, warehouse)
         await ops.inspect(client, rid, warehouse)
-    async with httpx.AsyncClient(base_url=loop_url, timeout=30) as http:
+    async with LoopSandboxControl(loop_url) as loop:
         await ops.wait_for_state(client, transit, {"authorized"})
-        await http.post(f"/_sandbox/returns/{transit}/label", json={"label_status": "in_transit"})
+        await loop.label(transit, "in_transit")
     await ops.wait_for_state(client, first, {"closed"})
     await ops.wait_for_state(client, big, {"awaiting_approval"})
     await ops.wait_for_state(client, transit, {"in_transit"})

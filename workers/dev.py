@@ -14,13 +14,13 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
-import httpx
 from pydantic import SecretStr
 from temporalio.client import Client
 
 from adapters.sandbox.catalog import demo_catalog
-from adapters.sandbox.loop import create_loop_sandbox
+from adapters.sandbox.loop import LoopSandboxControl, create_loop_sandbox
 from adapters.sandbox.netsuite import create_netsuite_sandbox
 from adapters.sandbox.server import ServedApp
 from workers.ingress import create_ingress
@@ -31,7 +31,16 @@ from workers.worker import build_worker
 
 DEV_LOOP_KEY = "dev-loop-api-key"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret"
-DEV_NETSUITE = {
+
+
+class TbaCredentials(TypedDict):
+    consumer_key: str
+    consumer_secret: str
+    token_id: str
+    token_secret: str
+
+
+DEV_NETSUITE: TbaCredentials = {
     "consumer_key": "dev-consumer-key",
     "consumer_secret": "dev-consumer-secret",
     "token_id": "dev-token-id",
@@ -143,11 +152,8 @@ async def dev_stack(
             create_ingress(settings, client, adapters.store), name="ingress"
         ).start()
         served.append(ingress_srv)
-        async with httpx.AsyncClient() as http:
-            await http.post(
-                f"{loop_srv.url}/_sandbox/webhook-target",
-                json={"url": f"{ingress_srv.url}/webhooks/loop"},
-            )
+        async with LoopSandboxControl(loop_srv.url) as loop_control:
+            await loop_control.webhook_target(f"{ingress_srv.url}/webhooks/loop")
         worker = build_worker(client, settings, adapters)
         async with worker:
             yield DevStack(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 
@@ -19,6 +19,8 @@ from workflows.model import (
     ReturnStatus,
 )
 from workflows.returns import ReturnWorkflow
+
+T = TypeVar("T")
 
 
 def handle(client: Client, return_id: str) -> WorkflowHandle[ReturnWorkflow, ReturnStatus]:
@@ -46,41 +48,47 @@ async def wait_for_state(
         await asyncio.sleep(0.1)
 
 
+async def _update(client: Client, return_id: str, update: Any, arg: Any, result: type[T]) -> T:
+    """Send one update and wait for its answer; a validator's refusal raises with its reason.
+
+    `update` is typed Any: the SDK's stubs see an async update declared with description= as
+    returning a coroutine, and would refuse every call.
+    """
+    return await handle(client, return_id).execute_update(update, arg, result_type=result)
+
+
 async def receive(client: Client, return_id: str, actor: str, **kw: Any) -> ReturnStatus:
-    return await handle(client, return_id).execute_update(
-        ReturnWorkflow.record_receipt, ReceiptInput(actor=actor, **kw)
-    )
+    receipt = ReceiptInput(actor=actor, **kw)
+    return await _update(client, return_id, ReturnWorkflow.record_receipt, receipt, ReturnStatus)
 
 
 async def inspect(client: Client, return_id: str, actor: str, **kw: Any) -> ReturnStatus:
-    return await handle(client, return_id).execute_update(
-        ReturnWorkflow.record_inspection, InspectionInput(actor=actor, **kw)
+    inspection = InspectionInput(actor=actor, **kw)
+    return await _update(
+        client, return_id, ReturnWorkflow.record_inspection, inspection, ReturnStatus
     )
 
 
 async def approve(
     client: Client, return_id: str, approver: str, note: str | None = None
 ) -> ReturnStatus:
-    return await handle(client, return_id).execute_update(
-        ReturnWorkflow.approve_refund, ApprovalInput(approver=approver, note=note)
-    )
+    approval = ApprovalInput(approver=approver, note=note)
+    return await _update(client, return_id, ReturnWorkflow.approve_refund, approval, ReturnStatus)
 
 
 async def reject(client: Client, return_id: str, approver: str, reason: str) -> ReturnStatus:
-    return await handle(client, return_id).execute_update(
-        ReturnWorkflow.reject_refund, RejectionInput(approver=approver, reason=reason)
-    )
+    rejection = RejectionInput(approver=approver, reason=reason)
+    return await _update(client, return_id, ReturnWorkflow.reject_refund, rejection, ReturnStatus)
 
 
 async def cancel(client: Client, return_id: str, actor: str, reason: str) -> ReturnStatus:
-    return await handle(client, return_id).execute_update(
-        ReturnWorkflow.cancel_return, CancelInput(actor=actor, reason=reason)
-    )
+    request = CancelInput(actor=actor, reason=reason)
+    return await _update(client, return_id, ReturnWorkflow.cancel_return, request, ReturnStatus)
 
 
 async def resolve(
     client: Client, return_id: str, resolution: ResolveExceptionInput
 ) -> ExceptionCase:
-    return await handle(client, return_id).execute_update(
-        ReturnWorkflow.resolve_exception, resolution
+    return await _update(
+        client, return_id, ReturnWorkflow.resolve_exception, resolution, ExceptionCase
     )
