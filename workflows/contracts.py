@@ -28,6 +28,11 @@ class Act(StrEnum):
     RECEIVE = "erp.receive_return"
     CREDIT = "erp.create_credit"
     REFUND = "erp.issue_refund"
+    DISPOSE = "erp.post_disposition"
+    STORE_CREDIT = "erp.issue_store_credit"
+    AVAILABILITY = "erp.check_availability"
+    SALES_ORDER = "erp.create_sales_order"
+    CLOSE_RA = "erp.close_return_authorization"
     LOOP_FETCH = "loop.fetch_return"
     LOOP_ACTION = "loop.return_action"
     LOOP_NOTE = "loop.add_note"
@@ -121,6 +126,15 @@ class ReturnProjection(BaseModel):
     sla_breached: bool | None = None
     stuck_since: datetime | None = None
     open_exception_count: int | None = None
+    # inventory outcome per return, for restock accuracy (received vs restocked vs scrapped)
+    units_received: int | None = None
+    units_restocked: int | None = None
+    units_refurbished: int | None = None
+    units_scrapped: int | None = None
+    units_returned_to_vendor: int | None = None
+    disposed_at: datetime | None = None  # final disposition: the end of the return cycle
+    refund_path: str | None = None  # original_tender | store_credit | exchange | none
+    sync_direction: str | None = None  # erp-first | storefront-first
 
 
 class TransitionRecord(BaseModel):

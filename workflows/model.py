@@ -262,6 +262,8 @@ class ErpDocumentKind(StrEnum):
     CUSTOMER_REFUND = "customer_refund"
     INVENTORY_TRANSFER = "inventory_transfer"
     INVENTORY_ADJUSTMENT = "inventory_adjustment"
+    VENDOR_RETURN = "vendor_return"
+    STORE_CREDIT = "store_credit"  # the ERP's liability for a gift card Loop issued
 
 
 class ErpOrderLine(BaseModel):
@@ -329,6 +331,75 @@ class RefundRequest(BaseModel):
     customer_id: str
     amount: Money
     payment_method: str | None = None
+    # storefront-first: the money already moved at the storefront/marketplace; the ERP records
+    # that refund (this reference) against the original order instead of paying it out again
+    storefront_refund_reference: str | None = None
+
+
+class DispositionRequest(BaseModel):
+    """Move inspected units out of holding: restock/refurbish transfer, scrap write-off, RTV."""
+
+    external_id: str
+    return_id: str
+    disposition: Disposition
+    item_receipt_id: str
+    from_location_id: str
+    to_location_id: str | None = None  # restock/refurbish targets; None for scrap and RTV
+    lines: list[ErpLineRequest]
+    reason: str | None = None
+
+
+class StoreCreditRequest(BaseModel):
+    """Record the liability for store credit Loop issued as a gift card."""
+
+    external_id: str
+    credit_id: str
+    customer_id: str
+    amount: Money
+    gift_card_reference: str | None = None
+
+
+class Availability(BaseModel):
+    item_id: str
+    available: int
+    sellable: bool = True  # NetSuite: not inactive; Khaos: the web-sale flag
+
+
+class SalesOrderLine(BaseModel):
+    item_id: str
+    quantity: int = Field(ge=1)
+    rate: Decimal = Decimal(0)  # a Loop exchange order is usually zero-value
+
+
+class SalesOrderRequest(BaseModel):
+    """The exchange's replacement order; it exists only after customer and original order do."""
+
+    external_id: str
+    return_id: str
+    customer_id: str
+    original_order_id: str
+    currency: str
+    lines: list[SalesOrderLine]
+    ship_to: Address = Field(default_factory=Address)
+    linked_credit_id: str | None = None  # finance sees the credit and the new order as one
+    memo: str | None = None
+
+
+class CloseAuthorizationRequest(BaseModel):
+    return_authorization_id: str
+    reason: str
+
+
+class ErpLedgerEntry(BaseModel):
+    """One ERP document as reconciliation lists it."""
+
+    kind: ErpDocumentKind
+    id: str
+    external_id: str | None = None
+    return_id: str | None = None  # parsed from external ids of the form loop-<id>-<kind>
+    status: str | None = None
+    amount: Money | None = None
+    created_at: datetime | None = None
 
 
 # --- workflow configuration, decisions, exceptions and status -----------------------------
@@ -359,6 +430,12 @@ class ReturnConfig(BaseModel):
     notify_customer_when_blocked: bool = True
     # off only where the server cannot register attributes (the time-skipping test server)
     publish_search_attributes: bool = True
+    # ERP activities go to their own task queue when set, sized to the ERP account's limit
+    erp_task_queue: str | None = None
+    # symbolic or real ERP location ids the adapter understands, per disposition
+    disposition_locations: dict[str, str] = Field(
+        default_factory=lambda: {"restock": "sellable", "refurbish": "refurb"}
+    )
     slas: GateSlas = Field(default_factory=GateSlas)
 
 

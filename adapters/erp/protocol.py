@@ -6,17 +6,26 @@ document that already exists instead of creating a second one.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from workflows.model import (
+    Availability,
+    CloseAuthorizationRequest,
     CreditRequest,
+    DispositionRequest,
     ErpCredit,
     ErpDocument,
+    ErpDocumentKind,
+    ErpLedgerEntry,
     ErpOrder,
     ItemReceiptRequest,
     OrderRef,
     RefundRequest,
     ReturnAuthorizationRequest,
+    SalesOrderRequest,
+    StoreCreditRequest,
 )
 
 
@@ -54,7 +63,33 @@ class ErpAdapter(Protocol):
         """Credit memo / credit note from the RA; the ERP computes tax, discount and totals."""
         ...
 
-    async def issue_refund(self, request: RefundRequest) -> ErpDocument: ...
+    async def issue_refund(self, request: RefundRequest) -> ErpDocument:
+        """Pay the credit out (erp-first) or record a storefront refund against it."""
+        ...
+
+    async def post_disposition(self, request: DispositionRequest) -> ErpDocument:
+        """Restock/refurbish: transfer out of holding; scrap: write-off; RTV: vendor return."""
+        ...
+
+    async def issue_store_credit(self, request: StoreCreditRequest) -> ErpDocument:
+        """The liability for a gift card Loop issued (no money leaves)."""
+        ...
+
+    async def check_availability(self, item_ids: list[str]) -> list[Availability]: ...
+
+    async def create_sales_order(self, request: SalesOrderRequest) -> ErpDocument:
+        """An exchange's replacement order; only after customer and original order exist."""
+        ...
+
+    async def close_return_authorization(self, request: CloseAuthorizationRequest) -> ErpDocument:
+        """Close an RA nothing was received against (the return was cancelled in Loop)."""
+        ...
+
+    def iter_documents(
+        self, kind: ErpDocumentKind, since: datetime, until: datetime
+    ) -> AsyncIterator[ErpLedgerEntry]:
+        """Stream returnflow's documents of one kind created in [since, until), page by page."""
+        ...
 
     async def find_document(self, kind: str, external_id: str) -> ErpDocument | None: ...
 
