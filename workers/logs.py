@@ -24,7 +24,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+# Libraries that print credential material at DEBUG: oauthlib logs the consumer key and token
+# id in every TBA signature base string. They speak at WARNING and above only.
+CREDENTIAL_LOGGERS = ("oauthlib",)
+
+
+def quiet_credential_loggers() -> None:
+    for name in CREDENTIAL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    quiet_credential_loggers()

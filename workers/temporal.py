@@ -10,8 +10,11 @@ from temporalio.api.operatorservice.v1 import (
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import TLSConfig
 
+from workers.metrics import temporal_runtime
 from workers.settings import Settings
+from workers.telemetry import client_interceptors
 from workflows import search
 
 _INDEXED: dict[str, IndexedValueType.ValueType] = {
@@ -26,10 +29,36 @@ _INDEXED: dict[str, IndexedValueType.ValueType] = {
 
 
 async def connect(settings: Settings) -> Client:
+    """Tracing interceptors and the metrics runtime join when telemetry is configured."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        tls=tls_config(settings),
+        api_key=settings.temporal_api_key.get_secret_value() or None,
+        interceptors=client_interceptors(),
+        runtime=temporal_runtime(settings),
+    )
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """mTLS with client cert/key (self-hosted or Temporal Cloud), server CA for a private CA;
+    an API key alone means TLS with the system's roots (Temporal Cloud)."""
+    paths = (
+        settings.temporal_tls_client_cert,
+        settings.temporal_tls_client_key,
+        settings.temporal_tls_server_ca,
+    )
+    if not any(paths) and not settings.temporal_tls_server_name:
+        return settings.temporal_tls or bool(settings.temporal_api_key.get_secret_value())
+    if bool(settings.temporal_tls_client_cert) != bool(settings.temporal_tls_client_key):
+        raise ValueError("set both RETURNFLOW_TEMPORAL_TLS_CLIENT_CERT and _CLIENT_KEY, or neither")
+    cert, key, ca = (p.read_bytes() if p else None for p in paths)
+    return TLSConfig(
+        server_root_ca_cert=ca,
+        domain=settings.temporal_tls_server_name,
+        client_cert=cert,
+        client_private_key=key,
     )
 
 

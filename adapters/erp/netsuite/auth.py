@@ -1,8 +1,8 @@
 """How a request proves who it is: Token-Based Authentication (OAuth 1.0a, HMAC-SHA256).
 
 `RequestSigner` is the seam: OAuth 2.0 client credentials (Oracle's preferred method, TBA is
-sunsetting) can sit beside `TokenBasedAuth` later. `sign` is async because a bearer-token signer
-has to fetch and renew its token over HTTP.
+sunsetting) sits beside `TokenBasedAuth` in oauth2.py. `sign` is async because a bearer-token
+signer has to fetch and renew its token over HTTP.
 
 TBA signs the method, the URL and its query parameters, never the JSON body. Each call makes a
 fresh nonce and timestamp: NetSuite rejects a replayed nonce, so every retry is signed anew.
@@ -18,6 +18,10 @@ from oauthlib import oauth1
 class RequestSigner(Protocol):
     async def sign(self, method: str, url: str) -> dict[str, str]:
         """Headers that authenticate one attempt of this request."""
+        ...
+
+    def forget(self) -> None:
+        """NetSuite answered 401: drop whatever is cached so the next `sign` starts afresh."""
         ...
 
 
@@ -46,6 +50,9 @@ class TokenBasedAuth:
         # which NetSuite does not expect.
         _, headers, _ = self._client.sign(url, http_method=method.upper())
         return {"Authorization": headers["Authorization"]}
+
+    def forget(self) -> None:
+        """Nothing cached: every TBA signature is new anyway."""
 
     def __repr__(self) -> str:  # secrets never reach logs
         return f"TokenBasedAuth(account_id={self.account_id!r})"

@@ -89,7 +89,8 @@ class NetSuiteChannel:
         try:
             response = await send_with_retries(attempt, self._retry, before_retry=before_retry)
             if response.status_code == 401:
-                # Clock skew or a nonce clash: NetSuite's advice is to re-sign once, then alert.
+                # Clock skew, a nonce clash or a revoked bearer token: re-sign once, then alert.
+                self._signer.forget()
                 response = await attempt()
         except httpx.TransportError as exc:
             raise RetryableError(
