@@ -12,20 +12,59 @@ from typing import ParamSpec, TypeVar
 
 from temporalio.exceptions import ApplicationError
 
-from adapters.errors import AuthError, BusinessError, ConflictError, NotFoundError, UnknownItemError
+from adapters.errors import (
+    AlreadyReturnedError,
+    AuthError,
+    BusinessError,
+    ConflictError,
+    GoodsReceivedError,
+    NotFoundError,
+    PartialBundleError,
+    UnknownItemError,
+    UnmappedError,
+    UnmappedLocationError,
+)
 from workflows.contracts import FailureType
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def _mapping_failure(err: BusinessError) -> ApplicationError | None:
+    """Unmapped values and undecidable bundles: details carry what a person must map."""
+    if isinstance(err, UnmappedError):
+        kind = (
+            FailureType.UNMAPPED_LOCATION
+            if isinstance(err, UnmappedLocationError)
+            else FailureType.UNMAPPED_CODE
+        )
+        return ApplicationError(
+            err.message, {"kind": err.kind, "value": err.value}, type=kind, non_retryable=True
+        )
+    if isinstance(err, PartialBundleError):
+        return ApplicationError(
+            err.message,
+            {"bundle_sku": err.bundle_sku},
+            type=FailureType.PARTIAL_BUNDLE,
+            non_retryable=True,
+        )
+    if isinstance(err, GoodsReceivedError):
+        return ApplicationError(err.message, type=FailureType.GOODS_RECEIVED, non_retryable=True)
+    return None
+
+
 def business_failure(err: BusinessError | AuthError, not_found: FailureType) -> ApplicationError:
+    mapped = _mapping_failure(err) if isinstance(err, BusinessError) else None
+    if mapped is not None:
+        return mapped
     if isinstance(err, UnknownItemError):
         return ApplicationError(
             err.message, err.skus, type=FailureType.UNKNOWN_ITEM, non_retryable=True
         )
     if isinstance(err, NotFoundError):
         return ApplicationError(err.message, type=not_found, non_retryable=True)
+    if isinstance(err, AlreadyReturnedError):
+        return ApplicationError(err.message, type=FailureType.ALREADY_RETURNED, non_retryable=True)
     if isinstance(err, ConflictError):
         return ApplicationError(err.message, type=FailureType.CONFLICT, non_retryable=True)
     if isinstance(err, AuthError):

@@ -58,3 +58,36 @@ class UnknownItemError(BusinessError):
 
 class ConflictError(BusinessError):
     """A duplicate or a state the outside system will not move from."""
+
+
+class AlreadyReturnedError(BusinessError):
+    """The order lines are already (fully) on other returns: a duplicate return request."""
+
+
+class UnmappedError(BusinessError):
+    """A value the mapping file has no entry for: a person maps it, nothing guesses."""
+
+    def __init__(self, message: str, *, kind: str, value: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.kind = kind  # e.g. "reason", "disposition", "payment_method", "sku"
+        self.value = value
+
+
+class UnmappedCodeError(UnmappedError):
+    """A reason, disposition, grade or payment-method code with no mapping."""
+
+
+class UnmappedLocationError(UnmappedError):
+    """A return node (warehouse, 3PL, store) or symbolic location with no ERP location."""
+
+
+class PartialBundleError(BusinessError):
+    """Part of a bundle or kit came back and its split rule cannot divide the money."""
+
+    def __init__(self, message: str, *, bundle_sku: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.bundle_sku = bundle_sku
+
+
+class GoodsReceivedError(ConflictError):
+    """Refused because goods already arrived (an RA with receipts cannot just be closed)."""

@@ -6,6 +6,7 @@ document that already exists instead of creating a second one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -33,6 +34,16 @@ def external_id(return_id: str, kind: str, n: int | None = None) -> str:
     """Deterministic, typed ERP external ids: transactions share one id pool per ERP account."""
     suffix = f"-{n}" if n is not None else ""
     return f"loop-{return_id}-{kind}{suffix}"
+
+
+# Loop return ids hold no hyphen; kinds may ("dsp-restock"), so the id ends at the first one
+_EXTERNAL_ID = re.compile(r"^loop-(?P<return_id>[^-]+)-[a-z]", re.I)
+
+
+def return_id_of(external_id: str | None) -> str | None:
+    """The return id inside one of `external_id`'s ids; None for anyone else's."""
+    match = _EXTERNAL_ID.match(external_id or "")
+    return match["return_id"] if match else None
 
 
 @runtime_checkable

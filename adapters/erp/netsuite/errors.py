@@ -15,6 +15,7 @@ import httpx
 
 from adapters.errors import (
     AdapterError,
+    AlreadyReturnedError,
     AuthError,
     BusinessError,
     ConflictError,
@@ -45,6 +46,7 @@ _BY_DETAIL: list[tuple[re.Pattern[str], type[AdapterError]]] = [
         ),
         RateLimitedError,
     ),
+    (re.compile(r"cannot return more than", re.I), AlreadyReturnedError),
     (re.compile(r"DUP_RCRD|already exists|duplicate", re.I), ConflictError),
     (re.compile(r"RCRD_HAS_BEEN_CHANGED|record has been changed", re.I), RetryableError),
     (re.compile(r"INVALID_LOGIN|invalid login", re.I), AuthError),

@@ -20,6 +20,20 @@ RECORD_TYPES: dict[ErpDocumentKind, str] = {
     ErpDocumentKind.CUSTOMER_REFUND: "customerRefund",
     ErpDocumentKind.INVENTORY_TRANSFER: "inventoryTransfer",
     ErpDocumentKind.INVENTORY_ADJUSTMENT: "inventoryAdjustment",
+    ErpDocumentKind.VENDOR_RETURN: "vendorReturnAuthorization",
+    ErpDocumentKind.STORE_CREDIT: "customerRefund",  # refunded to the gift card clearing account
+}
+# SuiteQL `transaction.type` codes of the record types above
+TYPE_CODES: dict[ErpDocumentKind, str] = {
+    ErpDocumentKind.SALES_ORDER: "SalesOrd",
+    ErpDocumentKind.RETURN_AUTHORIZATION: "RtnAuth",
+    ErpDocumentKind.ITEM_RECEIPT: "ItemRcpt",
+    ErpDocumentKind.CREDIT_MEMO: "CustCred",
+    ErpDocumentKind.CUSTOMER_REFUND: "CustRfnd",
+    ErpDocumentKind.INVENTORY_TRANSFER: "InvTrnfr",
+    ErpDocumentKind.INVENTORY_ADJUSTMENT: "InvAdjst",
+    ErpDocumentKind.VENDOR_RETURN: "VendAuth",
+    ErpDocumentKind.STORE_CREDIT: "CustRfnd",
 }
 
 

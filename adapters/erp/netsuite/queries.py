@@ -17,9 +17,44 @@ def items_where(column: str, count: int) -> str:
     """Items by `itemid` (the SKU) or by internal `id`, for `count` bound values."""
     if column not in ("id", "itemid"):
         raise ValueError(f"unsupported item column: {column}")
-    placeholders = ", ".join("?" * count)
-    return f"SELECT id, itemid FROM item WHERE {column} IN ({placeholders})"
+    return f"SELECT id, itemid FROM item WHERE {column} IN ({_placeholders(count)})"
 
 
 def chunks(values: list[str], size: int = IN_CHUNK) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+def _placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def stock_at_location(count: int) -> str:
+    """Per item: on hand and available at one location; params = [location, *item ids]."""
+    return (
+        "SELECT item, location, quantityonhand, quantityavailable FROM inventoryitemlocations "
+        f"WHERE location = ? AND item IN ({_placeholders(count)})"
+    )
+
+
+def item_flags(count: int) -> str:
+    """Inactive and "Display in Web Site" (the web-sale flag), 'T'/'F', by internal id."""
+    return f"SELECT id, itemid, isinactive, isonline FROM item WHERE id IN ({_placeholders(count)})"
+
+
+def preferred_vendors(count: int) -> str:
+    return (
+        "SELECT item, vendor FROM itemvendor WHERE preferredvendor = 'T' "
+        f"AND item IN ({_placeholders(count)})"
+    )
+
+
+CURRENCY_BY_SYMBOL = "SELECT id FROM currency WHERE symbol = ?"
+
+# Times bind as text in the account's time zone (UTC for returnflow's integration role).
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+TRANSACTIONS_IN_WINDOW = (
+    "SELECT id, tranid, externalid, status, foreigntotal, currency, "
+    "TO_CHAR(createddate, 'YYYY-MM-DD HH24:MI:SS') AS created FROM transaction "
+    "WHERE type = ? AND createddate >= TO_TIMESTAMP(?, 'YYYY-MM-DD HH24:MI:SS') "
+    "AND createddate < TO_TIMESTAMP(?, 'YYYY-MM-DD HH24:MI:SS') ORDER BY id"
+)

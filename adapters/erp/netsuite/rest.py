@@ -8,7 +8,7 @@ write whose answer was lost), and treat a duplicate-external-id refusal as "alre
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -66,19 +66,31 @@ class NetSuiteRest:
     async def suiteql(self, query: str, params: list[str]) -> list[dict[str, str]]:
         """Every row of a bound-parameter query, following `hasMore` page by page."""
         rows: list[dict[str, str]] = []
+        async for page in self.suiteql_pages(query, params):
+            rows += page
+        return rows
+
+    async def suiteql_pages(
+        self, query: str, params: list[str], page_size: int = PAGE
+    ) -> AsyncIterator[list[dict[str, str]]]:
+        """The rows of a query one page at a time, so a long listing streams."""
         offset = 0
         while True:
             page = await self._json(
                 "POST",
                 wire.SUITEQL_PATH,
-                params={"limit": str(PAGE), "offset": str(offset)},
+                params={"limit": str(page_size), "offset": str(offset)},
                 body={"q": query, "params": params},
                 headers={"Prefer": "transient"},
             )
-            rows += [{k: v for k, v in item.items() if k != "links"} for item in page["items"]]
+            yield [{k: v for k, v in item.items() if k != "links"} for item in page["items"]]
             if not page.get("hasMore"):
-                return rows
-            offset += PAGE
+                return
+            offset += page_size
+
+    async def patch(self, record_type: str, record_id: str, body: dict[str, Any]) -> None:
+        """Update fields and merge sublist lines (PATCH answers 204 without a body)."""
+        await self._json("PATCH", wire.record_path(record_type, record_id), body=body)
 
     async def create_once(
         self,

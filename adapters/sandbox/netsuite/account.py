@@ -10,6 +10,7 @@ from adapters.sandbox.faults import FaultConfig, FaultInjector
 
 from .errors import status_body
 from .middleware import Governance, LostAnswers
+from .oauth2 import Certificate, OAuth2Issuer
 from .render import render
 from .seed import seed
 from .store import Preferences, Store
@@ -25,12 +26,14 @@ class SandboxAccount:
         credentials: TbaCredentials,
         concurrency_limit: int,
         preferences: Preferences,
+        certificates: tuple[Certificate, ...] = (),
     ) -> None:
         self._seed_catalog = catalog.model_copy(deep=True)
         self._seed_prefs = preferences
         self._seed_limit = concurrency_limit
         self.account_id = account_id
         self.verifier = TbaVerifier(account_id, credentials)
+        self.oauth2 = OAuth2Issuer(account_id, self.verifier.audit, certificates)
         self.injector = FaultInjector(status_body)
         self.governance = Governance(account_limit=concurrency_limit)
         self.lost = LostAnswers()
@@ -51,6 +54,7 @@ class SandboxAccount:
             holding_id=self.prefs.holding_location_id,
         )
         self.verifier.reset()
+        self.oauth2.reset()
         self.injector.configure(FaultConfig())
         self.governance.reset(self._seed_limit)
         self.lost.remaining = self.lost.lost = 0

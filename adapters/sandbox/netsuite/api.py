@@ -15,7 +15,7 @@ from .account import SandboxAccount
 from .errors import NsError, invalid_request
 from .render import render
 from .responses import NsJSONResponse
-from .schema import check_names
+from .schema import BODY, check_names
 from .store import canonical_type
 
 
@@ -82,6 +82,14 @@ def api_router(account: SandboxAccount) -> APIRouter:
         body = await _body(request, rtype)
         record = writes.upsert(account.store, account.prefs, rtype, record_id, body)
         return _created(request, record.type, record.id)
+
+    @router.patch(records + "/{record_type}/{record_id}")
+    async def update(record_type: str, record_id: str, request: Request) -> Response:
+        rtype = canonical_type(record_type)
+        if rtype not in BODY:
+            raise invalid_request(f"The sandbox cannot update a {rtype}.")
+        writes.patch(account.store, rtype, record_id, await _body(request, rtype))
+        return Response(status_code=204)
 
     @router.post(wire.SUITEQL_PATH)
     async def query(request: Request) -> Response:

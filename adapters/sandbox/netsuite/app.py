@@ -19,6 +19,7 @@ from .api import api_router
 from .controls import controls_router
 from .errors import NsError, error_response, status_body
 from .middleware import BufferBody, ConcurrencyGate, LoseResponses, RequireTba
+from .oauth2 import Certificate, oauth2_controls, token_router
 from .responses import NsJSONResponse
 from .store import Preferences
 from .tba import TbaCredentials
@@ -38,6 +39,7 @@ def create_netsuite_sandbox(
     holding_location_id: str = "2",
     main_location_id: str = "1",
     allow_refund_in_advance: bool = False,
+    oauth2_certificates: tuple[Certificate, ...] = (),
 ) -> FastAPI:
     """`allow_refund_in_advance` is NetSuite's "Refund in Advance of Return" preference: on,
     an RA can be credited before (or without) receipt, as returnless outcomes need; off (the
@@ -52,11 +54,14 @@ def create_netsuite_sandbox(
             main_location_id=main_location_id,
             holding_location_id=holding_location_id,
         ),
+        certificates=oauth2_certificates,
     )
     app = FastAPI(title=f"NetSuite sandbox {account_id}", docs_url="/_sandbox/docs")
     app.state.account = account
     app.include_router(api_router(account))
     app.include_router(controls_router(account))
+    app.include_router(token_router(account.oauth2))
+    app.include_router(oauth2_controls(account.oauth2))
 
     @app.exception_handler(NsError)
     async def netsuite_error(request: Request, exc: NsError) -> Response:
@@ -72,7 +77,7 @@ def create_netsuite_sandbox(
         log.exception("netsuite sandbox: unexpected error")
         return NsJSONResponse(status_body(500), status_code=500, error=True)
 
-    app.add_middleware(RequireTba, verifier=account.verifier)
+    app.add_middleware(RequireTba, verifier=account.verifier, bearer=account.oauth2)
     app.add_middleware(LoseResponses, state=account.lost)
     install_faults(app, account.injector)
     app.add_middleware(ConcurrencyGate, governance=account.governance)

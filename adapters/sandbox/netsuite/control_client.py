@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.erp.netsuite import wire
-from adapters.sandbox.catalog import CatalogItem, CatalogOrder
+from adapters.sandbox.catalog import CatalogCustomer, CatalogItem, CatalogOrder
 from adapters.sandbox.control_client import SandboxControl
 
 
@@ -37,13 +37,12 @@ class NetSuiteSandboxControl(SandboxControl):
         return records
 
     async def on_hand(self, item_id: str, location_id: str) -> int:
+        return await self._stock(item_id, location_id, "onHand")
+
+    async def _stock(self, item_id: str, location_id: str, column: str) -> int:
         rows = (await self.dump(with_records=False))["inventory"]
         return next(
-            (
-                int(r["onHand"])
-                for r in rows
-                if r["item"] == item_id and r["location"] == location_id
-            ),
+            (int(r[column]) for r in rows if r["item"] == item_id and r["location"] == location_id),
             0,
         )
 
@@ -88,3 +87,47 @@ class NetSuiteSandboxControl(SandboxControl):
 
     async def delete_order(self, order_id: str) -> None:
         await self._call("POST", f"delete-order/{order_id}")
+
+    async def add_customer(self, customer: CatalogCustomer) -> str:
+        return str((await self._call("POST", "customers", customer.model_dump(mode="json")))["id"])
+
+    async def item_flags(
+        self, item_id: str, *, inactive: bool | None = None, online: bool | None = None
+    ) -> None:
+        """Make an item (un)sellable: inactive, or off the web store (isOnline false)."""
+        await self._call(
+            "POST", f"items/{item_id}/flags", {"isInactive": inactive, "isOnline": online}
+        )
+
+    async def set_stock(self, item_id: str, location_id: str, on_hand: int) -> None:
+        await self._call(
+            "POST", "stock", {"item": item_id, "location": location_id, "on_hand": on_hand}
+        )
+
+    async def available(self, item_id: str, location_id: str) -> int:
+        """Units NetSuite offers for sale at the location (0 in a non-nettable location)."""
+        return await self._stock(item_id, location_id, "available")
+
+    # --- OAuth 2.0 (see oauth2.py) -------------------------------------------------------
+
+    async def register_certificate(
+        self, *, client_id: str, certificate_id: str, public_key_pem: str
+    ) -> dict[str, Any]:
+        """Map a certificate to the integration, as Setup > OAuth 2.0 Client Credentials does."""
+        body = {
+            "client_id": client_id,
+            "certificate_id": certificate_id,
+            "public_key_pem": public_key_pem,
+        }
+        result: dict[str, Any] = await self._call("POST", "oauth2/certificates", body)
+        return result
+
+    async def revoke_tokens(self) -> None:
+        await self._call("POST", "oauth2/revoke")
+
+    async def token_lifetime(self, seconds: int) -> None:
+        await self._call("POST", "oauth2/settings", {"token_lifetime": seconds})
+
+    async def oauth2_stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = await self._call("GET", "oauth2")
+        return stats

@@ -11,12 +11,13 @@ import asyncio
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from adapters.sandbox.catalog import CatalogItem, CatalogOrder
+from adapters.sandbox.catalog import CatalogCustomer, CatalogItem, CatalogOrder
 from adapters.sandbox.faults import FaultConfig
 
 from .account import SandboxAccount
 from .responses import NsJSONResponse
-from .seed import add_item, add_order
+from .seed import add_customer, add_item, add_order
+from .store import Record
 
 
 class GovernanceSettings(BaseModel):
@@ -32,6 +33,19 @@ class LoseResponsesRequest(BaseModel):
 
 class PreferencesRequest(BaseModel):
     allow_refund_in_advance: bool
+
+
+class ItemFlags(BaseModel):
+    """An item's sellability: inactive items and items off the web store cannot be sold."""
+
+    isInactive: bool | None = None  # NetSuite's field names
+    isOnline: bool | None = None
+
+
+class StockLevel(BaseModel):
+    item: str
+    location: str
+    on_hand: int = Field(ge=0)
 
 
 def controls_router(account: SandboxAccount) -> APIRouter:
@@ -78,6 +92,26 @@ def controls_router(account: SandboxAccount) -> APIRouter:
     async def add_inventory_item(item: CatalogItem) -> dict:
         record = add_item(account.store, item, account.prefs.main_location_id)
         account.catalog.items[item.sku] = item
+        return {"ok": True, "id": record.id}
+
+    @router.post("/items/{item_id}/flags")
+    async def item_flags(item_id: str, flags: ItemFlags) -> dict:
+        record: Record = account.store.get("inventoryItem", item_id)
+        record.fields.update(flags.model_dump(exclude_none=True))
+        return {"ok": True, "id": item_id}
+
+    @router.post("/stock")
+    async def stock(level: StockLevel) -> dict:
+        """Set on-hand units at a location (a stock count), e.g. to sell an item out."""
+        account.store.get("inventoryItem", level.item)
+        account.store.get("location", level.location)
+        account.store.on_hand[(level.item, level.location)] = level.on_hand
+        return {"ok": True}
+
+    @router.post("/customers")
+    async def add_customer_record(customer: CatalogCustomer) -> dict:
+        record = add_customer(account.store, customer)
+        account.catalog.customers[customer.email] = customer
         return {"ok": True, "id": record.id}
 
     @router.post("/delete-order/{order_id}")

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import status_body
+from .oauth2 import TOKEN_PATH, OAuth2Issuer
 from .responses import NsJSONResponse
 from .tba import TbaVerifier
 
@@ -63,11 +64,13 @@ class Governance:
     in_flight: int = 0
     peak: int = 0
     rejected: int = 0
+    admitted: int = 0  # API requests let through, for throughput measurements
 
     def reset(self, account_limit: int) -> None:
         """Settings and counters back to new; requests in flight stay counted."""
         self.account_limit, self.integration_limit, self.readable = account_limit, None, True
         self.peak, self.rejected = self.in_flight, 0
+        self.admitted = 0
 
     @property
     def limit(self) -> int:
@@ -90,6 +93,7 @@ class Governance:
             "inFlight": self.in_flight,
             "peak": self.peak,
             "rejected": self.rejected,
+            "admitted": self.admitted,
             "readable": self.readable,
         }
 
@@ -110,6 +114,7 @@ class ConcurrencyGate:
             await _answer(429, scope, receive, send)
             return
         self.gov.in_flight += 1
+        self.gov.admitted += 1
         self.gov.peak = max(self.gov.peak, self.gov.in_flight)
         held = True
 
@@ -177,18 +182,28 @@ def request_url(scope: Scope) -> str:
 
 
 class RequireTba:
-    def __init__(self, app: ASGIApp, verifier: TbaVerifier) -> None:
+    """TBA, or an OAuth 2.0 bearer token when one is given; the token endpoint is open."""
+
+    def __init__(
+        self, app: ASGIApp, verifier: TbaVerifier, bearer: OAuth2Issuer | None = None
+    ) -> None:
         self.app = app
         self.verifier = verifier
+        self.bearer = bearer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if is_api(scope):
+        if is_api(scope) and scope["path"] != TOKEN_PATH:
             headers = {
                 k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]
             }
-            reason = self.verifier.verify(
-                scope["method"], request_url(scope), headers.get("authorization")
-            )
+            authorization = headers.get("authorization") or ""
+            if self.bearer is not None and authorization.startswith("Bearer "):
+                reason = self.bearer.verify_bearer(authorization.removeprefix("Bearer ").strip())
+                self.bearer.record(scope["method"], scope["path"], reason, "oauth2")
+            else:
+                reason = self.verifier.verify(
+                    scope["method"], request_url(scope), headers.get("authorization")
+                )
             if reason is not None:
                 await _answer(401, scope, receive, send)
                 return

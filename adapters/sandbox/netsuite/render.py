@@ -21,8 +21,9 @@ _LABELS = {
     "customerRefund": "Customer Refund",
     "inventoryTransfer": "Inventory Transfer",
     "inventoryAdjustment": "Inventory Adjustment",
+    "vendorReturnAuthorization": "Vendor Return Authorization",
 }
-_NAME_FIELDS = ("itemId", "entityId", "name", "acctName")
+_NAME_FIELDS = ("itemId", "entityId", "name", "acctName", "companyName")
 SUBLISTS = {
     "customerRefund": "apply",
     "inventoryTransfer": "inventory",

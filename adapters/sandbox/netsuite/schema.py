@@ -13,7 +13,7 @@ from .errors import invalid_content
 _COMMON = {"externalId", "memo", "tranDate"}
 BODY: dict[str, set[str]] = {
     "salesOrder": _COMMON
-    | {"entity", "currency", "otherRefNum", "location", "orderStatus", "item"},
+    | {"entity", "currency", "otherRefNum", "location", "orderStatus", "item", "shippingAddress"},
     "returnAuthorization": _COMMON | {"orderStatus", "location", "otherRefNum", "item"},
     "itemReceipt": _COMMON | {"location", "item"},
     "creditMemo": _COMMON | {"location"},
@@ -21,14 +21,19 @@ BODY: dict[str, set[str]] = {
     "customerRefund": _COMMON | {"account", "paymentMethod", "apply", "customer"},
     "inventoryTransfer": _COMMON | {"location", "transferLocation", "inventory"},
     "inventoryAdjustment": _COMMON | {"account", "adjLocation", "inventory"},
+    "vendorReturnAuthorization": _COMMON | {"entity", "location", "orderStatus", "item"},
 }
 LINES: dict[str, set[str]] = {
     "salesOrder": {"item", "quantity", "rate", "location", "description"},
-    "returnAuthorization": {"orderLine", "item", "quantity", "rate", "location", "description"},
+    "returnAuthorization": {
+        *("orderLine", "item", "quantity", "rate", "location", "description"),
+        *("line", "isClosed"),  # PATCH: close lines
+    },
     "itemReceipt": {"orderLine", "item", "quantity", "location", "itemReceive", "restock"},
     "customerRefund": {"doc", "apply", "amount"},
     "inventoryTransfer": {"item", "adjustQtyBy"},
     "inventoryAdjustment": {"item", "location", "adjustQtyBy"},
+    "vendorReturnAuthorization": {"item", "quantity", "rate", "location", "description"},
 }
 SUBLIST_KEYS = {"items"}
 

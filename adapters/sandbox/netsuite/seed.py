@@ -9,15 +9,34 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from adapters.sandbox.catalog import Catalog, CatalogItem, CatalogOrder, unit_amounts
+from adapters.sandbox.catalog import (
+    Catalog,
+    CatalogCustomer,
+    CatalogItem,
+    CatalogOrder,
+    unit_amounts,
+)
 
 from .errors import invalid_content, user_error
 from .store import Line, Record, Ref, Store
 
 START_STOCK = 100  # units of each item on hand at the main location
 CURRENCIES = {"1": ("US Dollar", "USD"), "2": ("British pound", "GBP"), "3": ("Euro", "EUR")}
-ACCOUNTS = {"1": "Checking", "2": "Undeposited Funds", "3": "Inventory Shrinkage"}
-PAYMENT_METHODS = {"1": "Cash", "2": "Check", "3": "Credit Card", "4": "Shopify Payments"}
+ACCOUNTS = {
+    "1": "Checking",
+    "2": "Undeposited Funds",
+    "3": "Inventory Shrinkage",
+    "4": "Gift Card Clearing",  # bank-type clearing account: store credit Loop issued
+    "5": "Shopify Payments Clearing",  # refunds the storefront already paid out
+}
+PAYMENT_METHODS = {
+    "1": "Cash",
+    "2": "Check",
+    "3": "Credit Card",
+    "4": "Shopify Payments",
+    "5": "Gift Card",
+}
+VENDOR_ID = "301"  # every seeded item's preferred vendor (return-to-vendor goes here)
 
 
 def seed_locations(store: Store, main_id: str, holding_id: str) -> None:
@@ -49,6 +68,13 @@ def seed_lists(store: Store) -> None:
         store.add(Record("account", acct_id, fields={"acctName": name}))
     for pm_id, name in PAYMENT_METHODS.items():
         store.add(Record("paymentMethod", pm_id, fields={"name": name}))
+    store.add(
+        Record(
+            "vendor",
+            VENDOR_ID,
+            fields={"entityId": "Northwind Apparel Ltd", "companyName": "Northwind Apparel Ltd"},
+        )
+    )
 
 
 def add_item(store: Store, item: CatalogItem, main_id: str) -> Record:
@@ -56,11 +82,37 @@ def add_item(store: Store, item: CatalogItem, main_id: str) -> Record:
         raise user_error(f"Item {item.erp_item_id} already exists.", "id")
     store.tax_logic[item.erp_item_id] = item
     store.on_hand[(item.erp_item_id, main_id)] = START_STOCK
+    if VENDOR_ID in store.records["vendor"]:
+        store.preferred_vendor[item.erp_item_id] = VENDOR_ID
     return store.add(
         Record(
             "inventoryItem",
             item.erp_item_id,
-            fields={"itemId": item.sku, "displayName": item.title, "basePrice": item.price},
+            fields={
+                "itemId": item.sku,
+                "displayName": item.title,
+                "basePrice": item.price,
+                "isInactive": False,
+                "isOnline": True,  # "Display in Web Site": the web-sale flag
+            },
+        )
+    )
+
+
+def add_customer(store: Store, customer: CatalogCustomer) -> Record:
+    if customer.erp_id in store.records["customer"]:
+        raise user_error(f"Customer {customer.erp_id} already exists.", "id")
+    return store.add(
+        Record(
+            "customer",
+            customer.erp_id,
+            fields={
+                "entityId": f"{customer.first_name} {customer.last_name}",
+                "firstName": customer.first_name,
+                "lastName": customer.last_name,
+                "email": customer.email,
+                "isPerson": True,
+            },
         )
     )
 
@@ -116,19 +168,7 @@ def seed(store: Store, catalog: Catalog, *, main_id: str, holding_id: str) -> No
     seed_locations(store, main_id, holding_id)
     seed_lists(store)
     for customer in catalog.customers.values():
-        store.add(
-            Record(
-                "customer",
-                customer.erp_id,
-                fields={
-                    "entityId": f"{customer.first_name} {customer.last_name}",
-                    "firstName": customer.first_name,
-                    "lastName": customer.last_name,
-                    "email": customer.email,
-                    "isPerson": True,
-                },
-            )
-        )
+        add_customer(store, customer)
     for item in catalog.items.values():
         add_item(store, item, main_id)
     for order in catalog.orders.values():

@@ -31,6 +31,7 @@ SO_NAMES = {
     "H": "Closed",
 }
 CREDIT_NAMES = {"A": "Open", "B": "Fully Applied"}
+VRA_NAMES = {"A": "Pending Approval", "B": "Pending Return", "C": "Cancelled", "H": "Closed"}
 CREDITS = ("creditMemo", "cashRefund")
 
 
@@ -104,6 +105,9 @@ def status_of(store: Store, record: Record, total: Decimal) -> tuple[str, str] |
     if record.type == "salesOrder":
         letter = str(record.fields.get("status", "B"))
         return letter, SO_NAMES[letter]
+    if record.type == "vendorReturnAuthorization":
+        letter = str(record.fields.get("status", "B"))
+        return letter, VRA_NAMES[letter]
     if record.type == "creditMemo":
         letter = "B" if amount_remaining(store, record, total) <= 0 else "A"
         return letter, CREDIT_NAMES[letter]

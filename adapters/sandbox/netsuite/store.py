@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,10 +27,19 @@ TRANSACTIONS = (
     "customerRefund",
     "inventoryTransfer",
     "inventoryAdjustment",
+    "vendorReturnAuthorization",
 )
-OTHERS = ("customer", "inventoryItem", "location", "currency", "account", "paymentMethod")
+OTHERS = (
+    "customer",
+    "vendor",
+    "inventoryItem",
+    "location",
+    "currency",
+    "account",
+    "paymentMethod",
+)
 TYPES = {name.lower(): name for name in TRANSACTIONS + OTHERS}
-_GROUPS = {"customer": "entity", "inventoryItem": "item"}
+_GROUPS = {"customer": "entity", "vendor": "entity", "inventoryItem": "item"}
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
 
@@ -95,6 +105,7 @@ class Store:
         self._children: dict[Ref, list[Record]] = {}
         self.on_hand: dict[tuple[str, str], int] = {}
         self.tax_logic: dict[str, CatalogItem] = {}  # item id -> price and tax rate
+        self.preferred_vendor: dict[str, str] = {}  # item id -> vendor id (itemVendor sublist)
         self._ids = itertools.count(1)
         self._numbers: dict[str, itertools.count[int]] = {}
 
@@ -132,6 +143,8 @@ class Store:
 
     def add(self, record: Record) -> Record:
         self.check_external_id(record.type, record.external_id)
+        if record.type in TRANSACTIONS:  # NetSuite stamps createdDate; ledger queries window on it
+            record.fields.setdefault("createdDate", datetime.now(UTC).isoformat(timespec="seconds"))
         self.records[record.type][record.id] = record
         if record.external_id:
             self._eids.setdefault(group_of(record.type), {})[record.external_id.lower()] = record

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from .errors import invalid_request
-from .store import Store
+from .render import totals
+from .status import status_of
+from .store import Record, Store
 
 Row = dict[str, str]
 Handler = Callable[[Store, list[str]], list[Row]]
@@ -73,6 +77,110 @@ def _stock(store: Store, params: list[str]) -> list[Row]:
     return rows
 
 
+def _flag(value: Any) -> str:
+    return "T" if value else "F"
+
+
+def _stock_at(store: Store, params: list[str]) -> list[Row]:
+    location, items = params[0], set(params[1:])
+    available = store.available(location)
+    return [
+        {
+            "item": item,
+            "location": location,
+            "quantityonhand": str(store.on_hand.get((item, location), 0)),
+            "quantityavailable": str(store.on_hand.get((item, location), 0) if available else 0),
+        }
+        for item in sorted(items, key=lambda i: int(i) if i.isdigit() else 0)
+        if item in store.records["inventoryItem"]
+    ]
+
+
+def _item_flags(store: Store, params: list[str]) -> list[Row]:
+    wanted = set(params)
+    return [
+        {
+            "id": r.id,
+            "itemid": str(r.fields["itemId"]),
+            "isinactive": _flag(r.fields.get("isInactive")),
+            "isonline": _flag(r.fields.get("isOnline")),
+        }
+        for r in store.records["inventoryItem"].values()
+        if r.id in wanted
+    ]
+
+
+def _preferred_vendors(store: Store, params: list[str]) -> list[Row]:
+    return [
+        {"item": item, "vendor": store.preferred_vendor[item]}
+        for item in params
+        if item in store.preferred_vendor
+    ]
+
+
+def _currency_by_symbol(store: Store, params: list[str]) -> list[Row]:
+    return [
+        {"id": r.id}
+        for r in store.records["currency"].values()
+        if str(r.fields.get("symbol", "")).upper() == params[0].upper()
+    ]
+
+
+TYPE_CODES = {
+    "salesOrder": "SalesOrd",
+    "returnAuthorization": "RtnAuth",
+    "itemReceipt": "ItemRcpt",
+    "creditMemo": "CustCred",
+    "cashRefund": "CashRfnd",
+    "customerRefund": "CustRfnd",
+    "inventoryTransfer": "InvTrnfr",
+    "inventoryAdjustment": "InvAdjst",
+    "vendorReturnAuthorization": "VendAuth",
+}
+_SIGNED = {"creditMemo", "cashRefund"}  # SuiteQL reports these totals negative
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.replace(" ", "T")).replace(tzinfo=None)
+    except ValueError:
+        raise invalid_request(f"Invalid timestamp {value!r}: use YYYY-MM-DD HH24:MI:SS.") from None
+
+
+def _ledger_row(store: Store, record: Record) -> Row:
+    amounts = totals(record)
+    status = status_of(store, record, amounts.get("total", Decimal(0)))
+    created = _timestamp(str(record.fields["createdDate"])[:19])
+    row = {
+        "id": record.id,
+        "tranid": str(record.fields.get("tranId", "")),
+        "status": status[0] if status else "",
+        "created": created.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    if record.external_id:
+        row["externalid"] = record.external_id
+    if "total" in amounts:
+        total = -amounts["total"] if record.type in _SIGNED else amounts["total"]
+        row["foreigntotal"] = str(total)
+    currency = record.fields.get("currency")
+    if currency is not None:
+        row["currency"] = currency.id
+    return row
+
+
+def _transactions_in_window(store: Store, params: list[str]) -> list[Row]:
+    record_type = next((t for t, code in TYPE_CODES.items() if code == params[0]), None)
+    if record_type is None:
+        return []
+    since, until = _timestamp(params[1]), _timestamp(params[2])
+    rows = [
+        _ledger_row(store, r)
+        for r in store.records[record_type].values()
+        if since <= _timestamp(str(r.fields["createdDate"])[:19]) < until
+    ]
+    return sorted(rows, key=lambda row: int(row["id"]) if row["id"].isdigit() else 0)
+
+
 SHAPES: list[tuple[re.Pattern[str], Handler]] = [
     (
         _shape(
@@ -89,6 +197,30 @@ SHAPES: list[tuple[re.Pattern[str], Handler]] = [
             "FROM inventoryitemlocations WHERE item = ?"
         ),
         _stock,
+    ),
+    (
+        _shape(
+            "SELECT item, location, quantityonhand, quantityavailable "
+            "FROM inventoryitemlocations WHERE location = ? AND item IN ({in})"
+        ),
+        _stock_at,
+    ),
+    (_shape("SELECT id, itemid, isinactive, isonline FROM item WHERE id IN ({in})"), _item_flags),
+    (
+        _shape(
+            "SELECT item, vendor FROM itemvendor WHERE preferredvendor = 'T' AND item IN ({in})"
+        ),
+        _preferred_vendors,
+    ),
+    (_shape("SELECT id FROM currency WHERE symbol = ?"), _currency_by_symbol),
+    (
+        _shape(
+            "SELECT id, tranid, externalid, status, foreigntotal, currency, "
+            "TO_CHAR(createddate, 'YYYY-MM-DD HH24:MI:SS') AS created FROM transaction "
+            "WHERE type = ? AND createddate >= TO_TIMESTAMP(?, 'YYYY-MM-DD HH24:MI:SS') "
+            "AND createddate < TO_TIMESTAMP(?, 'YYYY-MM-DD HH24:MI:SS') ORDER BY id"
+        ),
+        _transactions_in_window,
     ),
 ]
 
