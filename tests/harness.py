@@ -69,6 +69,9 @@ def settings_for(loop_url: str, netsuite_url: str, store_url: str, **overrides: 
         "store_url": store_url,
         "erp_retry_initial": timedelta(milliseconds=50),
         "erp_max_attempts": 3,
+        # the sandbox's customers return a lot across the suite: tests that want the
+        # repeat-returner rule turn it on in their own ReturnConfig
+        "repeat_returns": 0,
     }
     values.update(overrides)
     return Settings(**values)

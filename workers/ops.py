@@ -9,6 +9,12 @@ from temporalio.client import Client, WorkflowHandle
 
 from workers.ingress import workflow_id
 from workflows.exceptions import ExceptionCase
+from workflows.exchange import (
+    ExchangeChoice,
+    ExchangeOrderWorkflow,
+    ExchangeStatus,
+    exchange_workflow_id,
+)
 from workflows.model import (
     ApprovalInput,
     CancelInput,
@@ -92,3 +98,13 @@ async def resolve(
     return await _update(
         client, return_id, ReturnWorkflow.resolve_exception, resolution, ExceptionCase
     )
+
+
+async def choose_exchange_option(
+    client: Client, return_id: str, choice: ExchangeChoice
+) -> ExchangeStatus:
+    """CX answers an exchange_blocked case on the return's exchange child."""
+    child = client.get_workflow_handle(exchange_workflow_id(return_id))
+    update: Any = ExchangeOrderWorkflow.choose_exchange_option  # see _update on the stubs
+    result: ExchangeStatus = await child.execute_update(update, choice, result_type=ExchangeStatus)
+    return result

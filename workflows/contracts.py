@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from workflows.bundles import BundleSplit
 from workflows.exceptions import ExceptionCase
 from workflows.model import (
     Disposition,
@@ -40,6 +41,7 @@ class Act(StrEnum):
     STORE_TRANSITION = "store.record_transition"
     STORE_EXCEPTION = "store.record_exception"
     STORE_MAPPING = "store.save_sku_mapping"
+    STORE_CUSTOMER_HISTORY = "store.customer_history"
 
 
 class FailureType(StrEnum):
@@ -50,6 +52,11 @@ class FailureType(StrEnum):
     CONFLICT = "Conflict"
     BUSINESS = "BusinessRule"
     AUTH = "AuthRefused"
+    ALREADY_RETURNED = "AlreadyReturned"
+    UNMAPPED_CODE = "UnmappedCode"  # a reason/disposition/payment code the mapping lacks
+    UNMAPPED_LOCATION = "UnmappedLocation"  # a return node or location with no ERP location
+    PARTIAL_BUNDLE = "PartialBundle"  # part of a bundle returned and no rule splits it
+    GOODS_RECEIVED = "GoodsReceived"  # RA close refused: goods already arrived against it
 
 
 NON_RETRYABLE = [t.value for t in FailureType]
@@ -67,6 +74,11 @@ class ValidatedReturn(BaseModel):
     item_ids: dict[str, str]  # sku -> ERP item id
     line_items: dict[str, str]  # Loop line_item_id -> ERP order line
     category: str | None = None
+    # returned bundles exploded into components (their line ids are in line_items); the
+    # workflow refunds a partial receipt with workflows.bundles.received_refund
+    bundles: list[BundleSplit] = Field(default_factory=list)
+    reason_codes: dict[str, str] = Field(default_factory=dict)  # Loop line -> mapped reason
+    exchange_items: dict[str, str] = Field(default_factory=dict)  # replacement sku -> ERP item
 
 
 class DispositionLine(BaseModel):
@@ -135,6 +147,7 @@ class ReturnProjection(BaseModel):
     disposed_at: datetime | None = None  # final disposition: the end of the return cycle
     refund_path: str | None = None  # original_tender | store_credit | exchange | none
     sync_direction: str | None = None  # erp-first | storefront-first
+    customer_key: str | None = None  # sha256 of the lower-cased email: repeat-returner rules
 
 
 class TransitionRecord(BaseModel):
@@ -144,7 +157,16 @@ class TransitionRecord(BaseModel):
 
 class ExceptionRecord(BaseModel):
     case: ExceptionCase
-    projection: ReturnProjection
+    # None: leave the return's row alone (a child workflow, e.g. the exchange, owns no state)
+    projection: ReturnProjection | None = None
+
+
+class CustomerHistoryInput(BaseModel):
+    return_id: str  # excluded from the count
+    customer_key: str
+    since: datetime
+    window_days: int
+    trusted: bool = False
 
 
 class SkuMappingInput(BaseModel):

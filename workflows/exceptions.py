@@ -38,6 +38,12 @@ class ExceptionKind(StrEnum):
     UNMAPPED_LOCATION = "unmapped_location"
     CANCELLED_AFTER_RECEIPT = "cancelled_after_receipt"
     WEBHOOK_SUBSCRIPTION_INACTIVE = "webhook_subscription_inactive"
+    LOOP_SYNC_FAILED = "loop_sync_failed"
+    MANUAL_REVIEW = "manual_review"
+    ORPHANED_RETURN = "orphaned_return"  # reconciliation: in Loop, no RA in the ERP
+    ERP_DOCUMENT_WITHOUT_RETURN = "erp_document_without_return"  # reconciliation
+    RECEIVED_BUT_OPEN_IN_LOOP = "received_but_open_in_loop"  # reconciliation
+    RESTOCK_WITHOUT_INSPECTION = "restock_without_inspection"  # reconciliation
     # finance
     REFUND_BEFORE_RECEIPT = "refund_before_receipt"
     APPROVAL_OVERDUE = "approval_overdue"
@@ -61,6 +67,11 @@ class Resolution(StrEnum):
     ACCEPT_ERP_AMOUNT = "accept_erp_amount"  # finance accepts the ERP's figure
     PROCEED = "proceed"  # checked by a person, carry on
     CLOSE_AS_DUPLICATE = "close_as_duplicate"
+    CANCEL_REFUND = "cancel_refund"  # stop a refund that cannot sync; the return closes unpaid
+    MARK_DONE = "mark_done"  # a person did the step by hand in the other system
+    WAIT = "wait"  # exchange: keep waiting for stock; availability is re-checked on a timer
+    OTHER_VARIANT = "other_variant"  # exchange: ship another item instead (needs erp_item_id)
+    REFUND_INSTEAD = "refund_instead"  # exchange: give up the exchange, refund the customer
 
 
 class KindSpec(BaseModel):
@@ -154,6 +165,48 @@ TAXONOMY: dict[ExceptionKind, KindSpec] = {
         resolutions=(R.PROCEED,),
         summary="a Loop webhook subscription was switched off",
     ),
+    ExceptionKind.LOOP_SYNC_FAILED: KindSpec(
+        owner=OwnerTeam.OPS,
+        severity=Severity.MEDIUM,
+        sla=4 * _H,
+        resolutions=(R.RETRY, R.MARK_DONE),
+        summary="Loop refused or failed a process/close/cancel after all retries",
+    ),
+    ExceptionKind.MANUAL_REVIEW: KindSpec(
+        owner=OwnerTeam.OPS,
+        severity=Severity.MEDIUM,
+        sla=_D,
+        resolutions=(R.PROCEED,),
+        summary="flagged for manual review (Loop review state or the ERP's review flag)",
+    ),
+    ExceptionKind.ORPHANED_RETURN: KindSpec(
+        owner=OwnerTeam.OPS,
+        severity=Severity.HIGH,
+        sla=4 * _H,
+        resolutions=(R.RETRY, R.MARK_DONE),
+        summary="return in Loop with no return authorization in the ERP",
+    ),
+    ExceptionKind.ERP_DOCUMENT_WITHOUT_RETURN: KindSpec(
+        owner=OwnerTeam.FINANCE,
+        severity=Severity.MEDIUM,
+        sla=_D,
+        resolutions=(R.PROCEED, R.MARK_DONE),
+        summary="ERP return document with no Loop return behind it",
+    ),
+    ExceptionKind.RECEIVED_BUT_OPEN_IN_LOOP: KindSpec(
+        owner=OwnerTeam.OPS,
+        severity=Severity.MEDIUM,
+        sla=_D,
+        resolutions=(R.RETRY, R.MARK_DONE),
+        summary="goods received in the ERP but the return is still open in Loop",
+    ),
+    ExceptionKind.RESTOCK_WITHOUT_INSPECTION: KindSpec(
+        owner=OwnerTeam.OPS,
+        severity=Severity.HIGH,
+        sla=4 * _H,
+        resolutions=(R.PROCEED, R.MARK_DONE),
+        summary="Loop restocked items with no inspected receipt in the ERP",
+    ),
     ExceptionKind.REFUND_BEFORE_RECEIPT: KindSpec(
         owner=OwnerTeam.FINANCE,
         severity=Severity.HIGH,
@@ -193,7 +246,7 @@ TAXONOMY: dict[ExceptionKind, KindSpec] = {
         owner=OwnerTeam.FINANCE,
         severity=Severity.HIGH,
         sla=4 * _H,
-        resolutions=(R.RETRY,),
+        resolutions=(R.RETRY, R.CANCEL_REFUND),
         summary="refund failed to sync (order deleted, payment declined)",
     ),
     ExceptionKind.HIGH_RISK_CUSTOMER: KindSpec(
@@ -207,7 +260,7 @@ TAXONOMY: dict[ExceptionKind, KindSpec] = {
         owner=OwnerTeam.CX,
         severity=Severity.HIGH,
         sla=_D,
-        resolutions=(R.PROCEED, R.RETRY),
+        resolutions=(R.WAIT, R.OTHER_VARIANT, R.REFUND_INSTEAD, R.RETRY),
         summary="exchange blocked (out of stock or not sellable)",
     ),
     ExceptionKind.CUSTOMER_STATUS_BLOCKED: KindSpec(
@@ -262,7 +315,9 @@ def open_case(
     gate: str,
     evidence: dict[str, Any],
     blocking: bool = True,
+    sla: timedelta | None = None,
 ) -> ExceptionCase:
+    """A new case; `sla` overrides the taxonomy's default (per-kind config)."""
     kind_spec = spec(kind)
     return ExceptionCase(
         id=f"{return_id}-x{seq}",
@@ -271,7 +326,7 @@ def open_case(
         severity=kind_spec.severity,
         return_id=return_id,
         opened_at=at,
-        due_at=at + kind_spec.sla,
+        due_at=at + (sla or kind_spec.sla),
         gate=gate,
         blocking=blocking,
         evidence=evidence,
@@ -295,4 +350,6 @@ def check_resolution(
         return "use_erp_item needs erp_item_id"
     if chosen is Resolution.USE_ERP_ORDER and not erp_order_id:
         return "use_erp_order needs erp_order_id"
+    if chosen is Resolution.OTHER_VARIANT and not erp_item_id:
+        return "other_variant needs erp_item_id (the replacement item)"
     return None

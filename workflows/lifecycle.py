@@ -24,6 +24,7 @@ class ReturnLifecycle(StateMachine):
     rejected = State()
     credited = State()
     refunded = State()
+    exchanged = State()  # the replacement order exists; the credit pays for it
     closed = State(final=True)
     cancelled = State(final=True)
 
@@ -40,7 +41,10 @@ class ReturnLifecycle(StateMachine):
     reject = awaiting_approval.to(rejected)
     credit = refund_approved.to(credited, cond="unblocked")
     refund = credited.to(refunded, cond="unblocked")
-    close = refunded.to(closed) | rejected.to(closed)
+    exchange = credited.to(exchanged, cond="unblocked")
+    close = refunded.to(closed) | rejected.to(closed) | exchanged.to(closed)
+    # finance cancelled a refund that could not sync: the credit stands, no money moved
+    abandon_refund = credited.to(closed)
     cancel = (
         requested.to(cancelled)
         | validated.to(cancelled)
@@ -92,6 +96,7 @@ FORWARD_EVENTS = (
     "approve",
     "credit",
     "refund",
+    "exchange",
     "close",
 )
 TERMINAL_STATES = frozenset({"closed", "cancelled"})

@@ -145,6 +145,17 @@ class ReturnLine(BaseModel):
     exchange_variant: str | None = None
 
 
+class ExchangeItem(BaseModel):
+    """A replacement the customer chose in Loop (one row per unit, like returned lines)."""
+
+    sku: str
+    quantity: int = 1
+    variant_id: str | None = None
+    title: str | None = None
+    total: Money | None = None
+    out_of_stock: bool = False  # Loop's own view at the time; the ERP's is what counts
+
+
 class LoopTotals(BaseModel):
     """Loop's own figures: compared with the ERP's, never used to post money."""
 
@@ -171,6 +182,7 @@ class ReturnRequest(BaseModel):
     address: Address = Field(default_factory=Address)
     lines: list[ReturnLine]
     totals: LoopTotals
+    exchanges: list[ExchangeItem] = Field(default_factory=list)
     created_at: datetime | None = None
     updated_at: datetime | None = None
     carrier: str | None = None
@@ -303,6 +315,7 @@ class ErpLineRequest(BaseModel):
     order_line: str
     item_id: str
     quantity: int
+    reason: str | None = None  # Loop's return reason: Khaos/Prima route stock by it
 
 
 class ReturnAuthorizationRequest(BaseModel):
@@ -415,6 +428,57 @@ class GateSlas(BaseModel):
     exception: timedelta = timedelta(hours=24)
 
 
+class Escalation(BaseModel):
+    """How an overdue case climbs for one owner team: warn, breach, then the team's lead."""
+
+    warn_at: float = Field(default=0.75, gt=0, lt=1)  # share of the SLA before a warning
+    lead_after: timedelta = timedelta(hours=24)  # from the breach to the lead's desk
+    lead: str | None = None  # who the lead is (a person or a rota), shown on the case
+
+
+def _default_escalation() -> dict[str, Escalation]:
+    return {
+        "ops": Escalation(lead_after=timedelta(hours=8)),
+        "finance": Escalation(lead_after=timedelta(hours=24)),
+        "cx": Escalation(lead_after=timedelta(hours=12)),
+    }
+
+
+class Thresholds(BaseModel):
+    """Policy limits for one scope; the most specific matching scope wins, field by field."""
+
+    storefront: str | None = None
+    category: str | None = None
+    currency: str | None = None
+    auto_approve_below: Decimal | None = None
+    amount_tolerance: Decimal | None = None
+
+    def matches(self, storefront: str, category: str | None, currency: str) -> bool:
+        return (
+            (self.storefront is None or self.storefront == storefront)
+            and (self.category is None or self.category == category)
+            and (self.currency is None or self.currency.upper() == currency.upper())
+        )
+
+    def specificity(self) -> int:
+        return sum(x is not None for x in (self.storefront, self.category, self.currency))
+
+
+class SyncDirection(StrEnum):
+    """Which side executes the refund; the other records it. One per storefront account."""
+
+    ERP_FIRST = "erp-first"  # cart storefronts: the ERP pays out, Loop/storefront is told
+    STOREFRONT_FIRST = "storefront-first"  # marketplaces: paid there, recorded in the ERP
+
+
+class CustomerHistory(BaseModel):
+    """What the store knows of a customer's recent returns (for repeat-returner rules)."""
+
+    returns_in_window: int = 0
+    window_days: int = 0
+    trusted: bool = False
+
+
 class ReturnConfig(BaseModel):
     """Policy and wiring a workflow needs, fixed at start so replays see the same values."""
 
@@ -437,6 +501,30 @@ class ReturnConfig(BaseModel):
         default_factory=lambda: {"restock": "sellable", "refurbish": "refurb"}
     )
     slas: GateSlas = Field(default_factory=GateSlas)
+    # per kind SLA overrides (kind value -> duration); the taxonomy's default otherwise
+    exception_slas: dict[str, timedelta] = Field(default_factory=dict)
+    escalation: dict[str, Escalation] = Field(default_factory=_default_escalation)
+    thresholds: list[Thresholds] = Field(default_factory=list)
+    repeat_returns: int = 3  # this many other returns within the window makes a repeat returner
+    repeat_window_days: int = 90
+    trusted_customers: list[str] = Field(default_factory=list)  # emails never counted as risky
+    sync_direction: SyncDirection = SyncDirection.ERP_FIRST
+    sync_directions: dict[str, SyncDirection] = Field(default_factory=dict)  # per storefront
+
+    def limits(self, storefront: str, category: str | None, currency: str) -> Thresholds:
+        """The effective thresholds for one return: most specific scope first, then defaults."""
+        scoped = sorted(
+            (t for t in self.thresholds if t.matches(storefront, category, currency)),
+            key=lambda t: -t.specificity(),
+        )
+        found: dict[str, Any] = {}
+        for field in ("auto_approve_below", "amount_tolerance"):
+            value = next((getattr(t, field) for t in scoped if getattr(t, field) is not None), None)
+            found[field] = value if value is not None else getattr(self, field)
+        return Thresholds(storefront=storefront, category=category, currency=currency, **found)
+
+    def direction(self, storefront: str) -> SyncDirection:
+        return self.sync_directions.get(storefront, self.sync_direction)
 
 
 class ReturnStart(BaseModel):

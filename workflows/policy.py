@@ -7,9 +7,19 @@ be replayed and property-tested, and records the rule that fired.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
 
-from workflows.model import Money, ReturnConfig, ReturnRequest
+from workflows.model import (
+    CustomerHistory,
+    ErpLineRequest,
+    ErpOrder,
+    Money,
+    ReturnConfig,
+    ReturnRequest,
+    Thresholds,
+    minor_units,
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +29,12 @@ class PolicyFacts:
     request: ReturnRequest
     refund_amount: Money
     damaged: bool
+    category: str | None = None
+    history: CustomerHistory = field(default_factory=CustomerHistory)
+    address_mismatch: bool = False
+
+    def limits(self, config: ReturnConfig) -> Thresholds:
+        return config.limits(self.request.storefront, self.category, self.refund_amount.currency)
 
 
 @dataclass(frozen=True)
@@ -37,13 +53,36 @@ def damaged_claim(facts: PolicyFacts, config: ReturnConfig) -> Verdict | None:
     return None
 
 
+def repeat_returner(facts: PolicyFacts, config: ReturnConfig) -> Verdict | None:
+    if facts.history.trusted:  # a customer the brand vouches for (wholesale, staff, VIP)
+        return None
+    if config.repeat_returns > 0 and facts.history.returns_in_window >= config.repeat_returns:
+        return Verdict(
+            False,
+            "repeat_returner",
+            f"{facts.history.returns_in_window} other returns in {facts.history.window_days} days "
+            f"(limit {config.repeat_returns}): finance approves, CX contacts the customer",
+        )
+    return None
+
+
+def address_mismatch(facts: PolicyFacts, config: ReturnConfig) -> Verdict | None:
+    if facts.address_mismatch:
+        return Verdict(
+            False, "address_mismatch", "the return's address differs from the order's ship-to"
+        )
+    return None
+
+
 def high_value(facts: PolicyFacts, config: ReturnConfig) -> Verdict | None:
-    if facts.refund_amount.amount >= config.auto_approve_below:
+    limit = facts.limits(config).auto_approve_below
+    assert limit is not None
+    if facts.refund_amount.amount >= limit:
         return Verdict(
             False,
             "high_value",
             f"refund {facts.refund_amount} is at or above the auto-approve limit "
-            f"{config.auto_approve_below} {facts.refund_amount.currency}",
+            f"{limit} {facts.refund_amount.currency} ({_scope(facts)})",
         )
     return None
 
@@ -52,12 +91,16 @@ def under_threshold(facts: PolicyFacts, config: ReturnConfig) -> Verdict:
     return Verdict(
         True,
         "under_threshold",
-        f"refund {facts.refund_amount} below {config.auto_approve_below} "
-        f"{facts.refund_amount.currency}",
+        f"refund {facts.refund_amount} below {facts.limits(config).auto_approve_below} "
+        f"{facts.refund_amount.currency} ({_scope(facts)})",
     )
 
 
-RULES: tuple[Rule, ...] = (damaged_claim, high_value)
+def _scope(facts: PolicyFacts) -> str:
+    return f"storefront {facts.request.storefront}, category {facts.category or 'any'}"
+
+
+RULES: tuple[Rule, ...] = (damaged_claim, repeat_returner, address_mismatch, high_value)
 
 
 def decide_refund(facts: PolicyFacts, config: ReturnConfig) -> Verdict:
@@ -73,6 +116,24 @@ def decide_refund(facts: PolicyFacts, config: ReturnConfig) -> Verdict:
 class AmountCheck:
     within_tolerance: bool
     difference: Money  # erp - loop
+
+
+def paid_for(order: ErpOrder, lines: list[ErpLineRequest]) -> Money:
+    """The most these returned lines may credit: each line's paid amount, pro rata, rounded down.
+
+    Rounding each share down (never to nearest) is what keeps several returns against one order
+    from crediting more than was paid in total, whatever the split.
+    """
+    exp = Decimal(1).scaleb(-minor_units(order.currency))
+    by_line = {line.line: line for line in order.lines}
+    cap = Money.zero(order.currency)
+    for line in lines:
+        paid = by_line[line.order_line]
+        if paid.quantity <= 0:
+            continue
+        share = (paid.amount * line.quantity / paid.quantity).quantize(exp, rounding=ROUND_DOWN)
+        cap = cap + Money(amount=share, currency=order.currency)
+    return cap
 
 
 def compare_amounts(loop: Money, erp: Money, tolerance: Money | None = None) -> AmountCheck:

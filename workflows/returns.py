@@ -7,8 +7,10 @@ resolves it. Nothing passes a gate it did not pass: no refund before receipt and
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -17,9 +19,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
+    from workflows.bundles import BundleSplit, received_refund
     from workflows.contracts import (
         NON_RETRYABLE,
         Act,
+        CustomerHistoryInput,
         DispositionLine,
         DispositionReport,
         ExceptionRecord,
@@ -42,16 +46,26 @@ with workflow.unsafe.imports_passed_through():
         open_case,
         spec,
     )
+    from workflows.exchange import (
+        ExchangeOutcome,
+        ExchangeResult,
+        ExchangeStart,
+        exchange_workflow_id,
+    )
     from workflows.lifecycle import TERMINAL_STATES, ReturnLifecycle
     from workflows.model import (
         NON_RETURN_OUTCOMES,
         ApprovalInput,
         CancelInput,
+        CloseAuthorizationRequest,
         CreditRequest,
+        CustomerHistory,
         Disposition,
+        DispositionRequest,
         ErpCredit,
         ErpDocument,
         ErpLineRequest,
+        Escalation,
         InspectionInput,
         ItemReceiptRequest,
         LoopEvent,
@@ -63,17 +77,28 @@ with workflow.unsafe.imports_passed_through():
         ResolveExceptionInput,
         ReturnAuthorizationRequest,
         ReturnConfig,
+        ReturnOutcome,
         ReturnRequest,
         ReturnStart,
         ReturnStatus,
+        SalesOrderLine,
         SlaBreach,
+        StoreCreditRequest,
+        SyncDirection,
         Transition,
     )
-    from workflows.policy import PolicyFacts, compare_amounts, decide_refund
+    from workflows.policy import (
+        PolicyFacts,
+        compare_amounts,
+        decide_refund,
+        paid_for,
+        repeat_returner,
+    )
 
 T = TypeVar("T")
 
 SYSTEM = "system"
+LOOP_ACTOR = "loop-webhook"
 _STORE_TIMEOUT = timedelta(seconds=10)
 _STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
@@ -83,6 +108,25 @@ _SEEN_DIGESTS = 256  # duplicate deliveries arrive close together; older digests
 
 class _Cancelled(Exception):
     """Unwinds the run when a cancel is accepted; never leaves the workflow."""
+
+
+class _StepSkipped(Exception):
+    """A person resolved a failed step as done elsewhere or as not wanted (cancel_refund)."""
+
+
+# Master-data gaps: each becomes its own ops case (never a generic default mapping).
+_MAPPING_FAILURES = {
+    FailureType.UNMAPPED_CODE.value: ExceptionKind.UNMAPPED_CODE,
+    FailureType.UNMAPPED_LOCATION.value: ExceptionKind.UNMAPPED_LOCATION,
+    FailureType.PARTIAL_BUNDLE.value: ExceptionKind.PARTIAL_BUNDLE_RETURN,
+}
+
+# Resolutions that end a step without it succeeding here: the workflow moves past it.
+_SKIPPING = frozenset({Resolution.MARK_DONE, Resolution.CANCEL_REFUND})
+
+
+def _always(value: T) -> Callable[[], T]:
+    return lambda: value
 
 
 def erp_external_id(return_id: str, kind: str) -> str:
@@ -122,6 +166,14 @@ class ReturnWorkflow:
         self._breached_gates: set[str] = set()
         self._audit_seq = 0
         self._exception_seq = 0
+        self._queued: list[tuple[ExceptionKind, str, dict[str, Any], bool]] = []
+        self._skipped_gates: set[str] = set()
+        self.refund_cancelled = False
+        self.refund_path: str | None = None
+        self.units: dict[str, int] = {}
+        self.in_review = False
+        self.sync_direction: SyncDirection | None = None
+        self._cancelling = False
 
     # --- run ------------------------------------------------------------------------------
 
@@ -139,9 +191,14 @@ class ReturnWorkflow:
                 await self._inspection_gate()
             if await self._refund_decision():
                 await self._credit()
-                await self._refund()
-                await self._loop_action(LoopAction.PROCESS)
-                await self._move("close", SYSTEM)
+                if not await self._exchange():
+                    await self._settle()
+                if self.lc.state == "exchanged":
+                    await self._move("close", SYSTEM)
+                elif self.refund_cancelled:
+                    await self._move("abandon_refund", SYSTEM, {"reason": "refund cancelled"})
+                else:
+                    await self._move("close", SYSTEM)
             else:
                 await self._loop_action(LoopAction.CLOSE)
                 await self._move("close", SYSTEM, {"reason": "refund rejected"})
@@ -229,6 +286,22 @@ class ReturnWorkflow:
         await self._move(
             "receive", receipt.actor, {"item_receipt_id": doc.id, "note": receipt.note}
         )
+        partial = self._partial_bundles(self._received_counts(receipt))
+        if partial and workflow.patched("bundles"):
+            counts = self._received_counts(receipt)
+            for split in partial:
+                await self._open(
+                    ExceptionKind.PARTIAL_BUNDLE_RETURN,
+                    "inspection",
+                    {
+                        "bundle_sku": split.bundle_sku,
+                        "received": {
+                            c.sku: counts.get(c.line_item_id, 0) for c in split.components
+                        },
+                        "expected": {c.sku: c.quantity for c in split.components},
+                    },
+                )
+            await self._until_unblocked("inspection")
 
     async def _inspection_gate(self) -> None:
         await self._wait(
@@ -249,6 +322,8 @@ class ReturnWorkflow:
                 inspected_at=workflow.now(),
             ),
         )
+        if workflow.patched("dispositions"):
+            await self._dispose(lines, inspection)
         self.gates_passed.append("inspection")
         await self._move(
             "inspect",
@@ -256,17 +331,55 @@ class ReturnWorkflow:
             {"dispositions": {x.line_item_id: x.disposition.value for x in lines}},
         )
 
+    async def _dispose(self, lines: list[DispositionLine], inspection: InspectionInput) -> None:
+        """Move the received units out of holding, one ERP document per disposition."""
+        assert self.validated is not None and self.receipt is not None
+        received = self._received_counts(self.receipt)
+        groups: dict[Disposition, dict[str, int]] = {}
+        for line in lines:
+            for part, _ in self._parts(line.line_item_id, 1):
+                qty = received.pop(part, 0)
+                if qty:
+                    group = groups.setdefault(line.disposition, {})
+                    group[part] = qty
+        receipt_doc = self.docs["item_receipt"]
+        for disposition, counts in groups.items():
+            request = DispositionRequest(
+                external_id=erp_external_id(self.return_id, f"dsp-{disposition.value}"),
+                return_id=self.return_id,
+                disposition=disposition,
+                item_receipt_id=receipt_doc.id,
+                from_location_id=self.config.holding_location_id,
+                to_location_id=self.config.disposition_locations.get(disposition.value),
+                lines=self._erp_lines(counts),
+                reason=inspection.note or f"returns inspection: {disposition.value}",
+            )
+            doc = await self._activity("inspection", Act.DISPOSE, _always(request), ErpDocument)
+            self.docs[f"disposition_{disposition.value}"] = doc
+            self.units[disposition.value] = sum(counts.values())
+        self.stamps.setdefault("disposed", workflow.now())
+
     async def _refund_decision(self) -> bool:
         assert self.request is not None
         self.loop_refund = self._loop_refund_figure()
-        verdict = decide_refund(
-            PolicyFacts(
-                request=self.request,
-                refund_amount=self.loop_refund,
-                damaged=bool(self.inspection and self.inspection.damaged),
-            ),
-            self.config,
+        facts = PolicyFacts(
+            request=self.request,
+            refund_amount=self.loop_refund,
+            damaged=bool(self.inspection and self.inspection.damaged),
+            category=self.validated.category if self.validated else None,
+            history=await self._customer_history(),
         )
+        verdict = decide_refund(facts, self.config)
+        if repeat_returner(facts, self.config) is not None:
+            await self._open(
+                ExceptionKind.HIGH_RISK_CUSTOMER,
+                "approval",
+                {
+                    "returns_in_window": facts.history.returns_in_window,
+                    "window_days": facts.history.window_days,
+                },
+                blocking=False,
+            )
         self.decision = RefundDecision(
             auto_approved=verdict.auto_approved,
             rule=verdict.rule,
@@ -311,13 +424,30 @@ class ReturnWorkflow:
         self.credit = credit
         self.docs["credit_memo"] = credit
         assert self.loop_refund is not None and credit.amount is not None
+        assert self.request is not None
+        tolerance = self.config.limits(
+            self.request.storefront, self._category(), credit.amount.currency
+        ).amount_tolerance
+        assert tolerance is not None
         check = compare_amounts(
             self.loop_refund,
             credit.amount,
-            Money(amount=self.config.amount_tolerance, currency=credit.amount.currency),
+            Money(amount=tolerance, currency=credit.amount.currency),
         )
         self.amount_difference = check.difference
-        if not check.within_tolerance:
+        ceiling = self._paid_for_returned()
+        if ceiling is not None and credit.subtotal.amount > ceiling.amount + tolerance:
+            await self._open(
+                ExceptionKind.AMOUNT_MISMATCH,
+                "credit",
+                {
+                    "problem": "the ERP credit exceeds what was paid for the returned lines",
+                    "erp_subtotal": str(credit.subtotal),
+                    "paid_for_lines": str(ceiling),
+                },
+            )
+            await self._until_unblocked("credit")
+        elif not check.within_tolerance:
             await self._open(
                 ExceptionKind.AMOUNT_MISMATCH,
                 "credit",
@@ -325,7 +455,7 @@ class ReturnWorkflow:
                     "loop_refund": str(self.loop_refund),
                     "erp_credit": str(credit.amount),
                     "difference": str(check.difference),
-                    "tolerance": str(self.config.amount_tolerance),
+                    "tolerance": str(tolerance),
                 },
             )
             await self._until_unblocked("credit")
@@ -339,43 +469,204 @@ class ReturnWorkflow:
             },
         )
 
-    async def _refund(self) -> None:
+    async def _exchange(self) -> bool:
+        """An exchange: the child creates the replacement order once stock is confirmed.
+
+        Returns False when there is nothing to exchange or CX chose to refund instead, and the
+        return then settles as a refund.
+        """
+        request, validated, credit = self.request, self.validated, self.credit
+        assert request is not None and validated is not None and credit is not None
+        if request.outcome is not ReturnOutcome.EXCHANGE or not request.exchanges:
+            return False
+        if not workflow.patched("exchange-child"):
+            return False
+        lines: dict[str, int] = {}
+        for item in request.exchanges:
+            item_id = validated.exchange_items.get(item.sku)
+            if item_id is None:
+                continue
+            lines[item_id] = lines.get(item_id, 0) + item.quantity
+        if not lines:
+            await self._audit(
+                "exchange_items_unresolved", SYSTEM, {"skus": [x.sku for x in request.exchanges]}
+            )
+            return False
+        result = await workflow.execute_child_workflow(
+            "ExchangeOrderWorkflow",
+            ExchangeStart(
+                return_id=self.return_id,
+                customer_id=validated.order.customer_id,
+                original_order_id=validated.order.id,
+                currency=validated.order.currency,
+                lines=[SalesOrderLine(item_id=k, quantity=v) for k, v in lines.items()],
+                ship_to=request.address,
+                linked_credit_id=credit.id,
+                config=self.config,
+            ),
+            id=exchange_workflow_id(self.return_id),
+            result_type=ExchangeResult,
+        )
+        if result.outcome is not ExchangeOutcome.ORDERED or result.sales_order is None:
+            await self._audit("exchange_refund_instead", SYSTEM, {"lines": len(result.lines)})
+            return False
+        self.refund_path = "exchange"
+        self.docs["exchange_order"] = result.sales_order
+        await self._loop_action(
+            LoopAction.PROCESS, {"erp_exchange_order_id": result.sales_order.id}
+        )
+        await self._move(
+            "exchange",
+            SYSTEM,
+            {
+                "sales_order_id": result.sales_order.id,
+                "credit_memo_id": credit.id,
+                "credit": str(credit.amount) if credit.amount else None,
+            },
+        )
+        return True
+
+    async def _settle(self) -> None:
+        """Move the money one way only, as the storefront account is configured, and tell Loop.
+
+        erp-first: the ERP pays out, then Loop is closed without refunding again.
+        storefront-first: Loop processes (the storefront refunds), then the ERP records it.
+        Store credit: Loop issues the gift card, the ERP records the liability.
+        """
+        if not workflow.patched("refund-paths"):
+            self.refund_path = "original_tender"
+            await self._refund()
+            await self._loop_action(LoopAction.PROCESS)
+            return
+        assert self.request is not None
+        direction = self.config.direction(self.request.storefront)
+        self.sync_direction = direction
+        if self.request.outcome is ReturnOutcome.STORE_CREDIT:
+            self.refund_path = "store_credit"
+            await self._loop_action(LoopAction.PROCESS)
+            await self._store_credit()
+        elif direction is SyncDirection.STOREFRONT_FIRST:
+            self.refund_path = "original_tender"
+            await self._loop_action(LoopAction.PROCESS)
+            await self._refund(storefront_reference=f"loop-return-{self.return_id}")
+        else:
+            self.refund_path = "original_tender"
+            await self._refund()
+            refund = self.docs.get("customer_refund")
+            # Loop's close ends the return without a second refund at the storefront
+            await self._loop_action(
+                LoopAction.CLOSE,
+                {"erp_refund_id": refund.id} if refund is not None else {"refund": "cancelled"},
+            )
+
+    async def _refund(self, storefront_reference: str | None = None) -> None:
+        credit = self.credit
+        assert credit is not None and credit.amount is not None and self.validated is not None
+        customer_id = self.validated.order.customer_id
+        amount = credit.amount
+        try:
+            doc = await self._activity(
+                "refund",
+                Act.REFUND,
+                lambda: RefundRequest(
+                    external_id=erp_external_id(self.return_id, "rf"),
+                    credit_id=credit.id,
+                    customer_id=customer_id,
+                    amount=amount,
+                    payment_method=self.config.refund_payment_method,
+                    storefront_refund_reference=storefront_reference,
+                ),
+                ErpDocument,
+            )
+        except _StepSkipped:
+            self.refund_cancelled = True
+            self.refund_path = "none"
+            return
+        self.docs["customer_refund"] = doc
+        await self._move(
+            "refund",
+            SYSTEM,
+            {
+                "customer_refund_id": doc.id,
+                "amount": str(amount),
+                "path": self.refund_path,
+                "direction": self.sync_direction.value if self.sync_direction else None,
+                "storefront_refund": storefront_reference,
+            },
+        )
+
+    async def _store_credit(self) -> None:
         credit = self.credit
         assert credit is not None and credit.amount is not None and self.validated is not None
         customer_id = self.validated.order.customer_id
         amount = credit.amount
         doc = await self._activity(
             "refund",
-            Act.REFUND,
-            lambda: RefundRequest(
-                external_id=erp_external_id(self.return_id, "rf"),
+            Act.STORE_CREDIT,
+            lambda: StoreCreditRequest(
+                external_id=erp_external_id(self.return_id, "sc"),
                 credit_id=credit.id,
                 customer_id=customer_id,
                 amount=amount,
-                payment_method=self.config.refund_payment_method,
+                gift_card_reference=f"loop-return-{self.return_id}",
             ),
             ErpDocument,
         )
-        self.docs["customer_refund"] = doc
-        await self._move("refund", SYSTEM, {"customer_refund_id": doc.id, "amount": str(amount)})
-
-    async def _loop_action(self, action: LoopAction) -> None:
-        await self._activity(
-            "loop",
-            Act.LOOP_ACTION,
-            lambda: LoopActionInput(return_id=self.return_id, action=action),
-            bool,
+        self.docs["store_credit"] = doc
+        await self._move(
+            "refund",
+            SYSTEM,
+            {"store_credit_id": doc.id, "amount": str(amount), "path": "store_credit"},
         )
+
+    async def _loop_action(self, action: LoopAction, details: dict[str, str] | None = None) -> None:
+        try:
+            await self._activity(
+                "loop",
+                Act.LOOP_ACTION,
+                lambda: LoopActionInput(
+                    return_id=self.return_id, action=action, details=details or {}
+                ),
+                bool,
+            )
+        except _StepSkipped:
+            await self._audit("loop_step_done_elsewhere", SYSTEM, {"action": action.value})
 
     async def _cancel(self) -> None:
         request = self.cancel_request or CancelInput(actor=SYSTEM, reason="cancelled")
         if self.lc.state in TERMINAL_STATES:
             return
+        self._cancelling = True
         for case in self._open_cases():
             await self._resolve(
                 case, request.actor, Resolution.CANCEL_RETURN.value, {"reason": request.reason}
             )
+        if workflow.patched("cancel-both-ways"):
+            await self._cancel_elsewhere(request)
         await self._move("cancel", request.actor, {"reason": request.reason})
+
+    async def _cancel_elsewhere(self, request: CancelInput) -> None:
+        """Close the RA nothing arrived against, and tell Loop when the cancel began here.
+
+        Failures are recorded and counted, never allowed to keep a cancelled return open: the
+        reconciliation finds an RA left open or a Loop return left active.
+        """
+        ra = self.docs.get("return_authorization")
+        if ra is not None and not self._goods_arrived():
+            ok = await self._best_effort(
+                Act.CLOSE_RA,
+                CloseAuthorizationRequest(return_authorization_id=ra.id, reason=request.reason),
+                task_queue=self.config.erp_task_queue,
+            )
+            await self._audit(
+                "erp_ra_closed" if ok else "erp_ra_close_failed", SYSTEM, {"ra_id": ra.id}
+            )
+        if request.actor != LOOP_ACTOR and self.request is not None:
+            ok = await self._best_effort(
+                Act.LOOP_ACTION,
+                LoopActionInput(return_id=self.return_id, action=LoopAction.CANCEL),
+            )
+            await self._audit("loop_cancelled" if ok else "loop_cancel_failed", SYSTEM, {})
 
     # --- waiting, exceptions and SLAs -------------------------------------------------------
 
@@ -387,24 +678,35 @@ class ReturnWorkflow:
         breach_kind: ExceptionKind,
         *,
         open_on_breach: bool = True,
+        escalate: Callable[[], list[ExceptionCase]] | None = None,
+        owner: str | None = None,
     ) -> None:
         """Wait for `ready` with the gate's SLA beside it: warn, breach, then escalate.
 
         A breach never proceeds past the gate; it marks the return and opens a non-blocking
-        exception for its owner, and the wait goes on. Cancels and late cancels interrupt it.
+        exception for its owner, and the wait goes on. The warn share and the lead's delay come
+        from the owner team's escalation config. Cancels, late cancels and cases the signal
+        handler queued interrupt it.
         """
         started = workflow.now()
+        climb = self.config.escalation.get(owner or spec(breach_kind).owner.value, Escalation())
+        due = started + sla
         steps = [
-            (started + sla * 0.75, "warn"),
-            (started + sla, "breach"),
-            (started + sla + spec(breach_kind).sla, "escalate"),
+            (started + sla * climb.warn_at, "warn"),
+            (due, "breach"),
+            (due + climb.lead_after, "escalate"),
         ]
         breach_case: ExceptionCase | None = None
         step = 0
         while True:
 
             def done() -> bool:
-                return ready() or self.cancel_request is not None or self.late_cancel is not None
+                return (
+                    ready()
+                    or self.cancel_request is not None
+                    or self.late_cancel is not None
+                    or bool(self._queued)
+                )
 
             timeout = (steps[step][0] - workflow.now()) if step < len(steps) else None
             try:
@@ -412,7 +714,7 @@ class ReturnWorkflow:
                     await workflow.wait_condition(done, timeout=timeout)
             except TimeoutError:
                 pass
-            if self.cancel_request is not None:
+            if self.cancel_request is not None and not self._cancelling:
                 if self.lc.allows("cancel"):
                     raise _Cancelled()
                 # the return moved past cancel (money moved) while the request waited: a person
@@ -421,6 +723,9 @@ class ReturnWorkflow:
             if self.late_cancel is not None:
                 await self._late_cancel(gate)
                 continue
+            if self._queued:
+                await self._open_queued(gate)
+                continue
             if ready():
                 break
             if step >= len(steps):
@@ -428,43 +733,69 @@ class ReturnWorkflow:
             name = steps[step][1]
             step += 1
             if name == "warn":
-                await self._audit(
-                    "sla_warning", SYSTEM, {"gate": gate, "due_at": steps[1][0].isoformat()}
-                )
+                await self._audit("sla_warning", SYSTEM, {"gate": gate, "due_at": due.isoformat()})
             elif name == "breach":
-                self.breaches.append(
-                    SlaBreach(gate=gate, due_at=steps[1][0], breached_at=workflow.now())
-                )
+                self.breaches.append(SlaBreach(gate=gate, due_at=due, breached_at=workflow.now()))
                 self._breached_gates.add(gate)
-                if open_on_breach:
+                if open_on_breach or (escalate is not None and workflow.patched("blocked-sla")):
                     breach_case = await self._open(
                         breach_kind,
                         gate,
                         {"gate": gate, "waiting_since": started.isoformat()},
                         blocking=False,
+                        level=2,
                     )
                 else:
                     self._upsert_search()
-            elif breach_case is not None:
-                breach_case.escalation_level = 3
-                await self._store_exception(breach_case)
-                await self._audit(
-                    "sla_escalated", SYSTEM, {"gate": gate, "exception_id": breach_case.id}
-                )
+            else:
+                cases = [breach_case] if breach_case is not None else []
+                if escalate is not None and workflow.patched("blocked-sla"):
+                    cases += escalate()
+                await self._escalate([c for c in cases if c.status is ExceptionStatus.OPEN], climb)
         self._breached_gates.discard(gate)
         if breach_case is not None and breach_case.status is ExceptionStatus.OPEN:
             await self._resolve(breach_case, SYSTEM, "gate_passed", {"gate": gate})
         elif gate in {b.gate for b in self.breaches}:
             self._upsert_search()
 
+    async def _escalate(self, cases: list[ExceptionCase], climb: Escalation) -> None:
+        """Past breach by the lead's delay: the owner's lead gets the case."""
+        for case in cases:
+            if case.escalation_level >= 3:
+                continue
+            case.escalation_level = 3
+            await self._store_exception(case)
+            await self._audit(
+                "sla_escalated",
+                SYSTEM,
+                {
+                    "gate": case.gate,
+                    "exception_id": case.id,
+                    "to": climb.lead or f"{case.owner.value} lead",
+                },
+            )
+
     async def _until_unblocked(self, gate: str) -> None:
+        """Wait out blocking cases with the SLA of the oldest one's kind; past it, CX is told."""
+        blocking = sorted((c for c in self._open_cases() if c.blocking), key=lambda c: c.opened_at)
+        first = blocking[0] if blocking else None
         await self._wait(
             gate,
             lambda: not self.lc.blocked,
-            self.config.slas.exception,
+            self._kind_sla(first.kind) if first else self.config.slas.exception,
             ExceptionKind.CUSTOMER_STATUS_BLOCKED,
             open_on_breach=False,
+            escalate=lambda: [c for c in self._open_cases() if c.blocking],
+            owner=first.owner.value if first else None,
         )
+
+    def _kind_sla(self, kind: ExceptionKind) -> timedelta:
+        return self.config.exception_slas.get(kind.value, spec(kind).sla)
+
+    async def _open_queued(self, gate: str) -> None:
+        queued, self._queued = self._queued, []
+        for kind, where, evidence, blocking in queued:
+            await self._open(kind, where or gate, evidence, blocking=blocking)
 
     async def _activity(
         self, gate: str, name: Act, make_arg: Callable[[], Any], result_type: type[T]
@@ -480,6 +811,7 @@ class ReturnWorkflow:
                     name,
                     make_arg(),
                     result_type=result_type,
+                    task_queue=self._queue_for(name),
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=RetryPolicy(
                         initial_interval=self.config.erp_retry_initial,
@@ -493,6 +825,13 @@ class ReturnWorkflow:
                 for kind, evidence in self._classify(gate, name, err):
                     await self._open(kind, gate, evidence)
             await self._until_unblocked(gate)
+            if gate in self._skipped_gates:
+                self._skipped_gates.discard(gate)
+                raise _StepSkipped()
+
+    def _queue_for(self, name: Act) -> str | None:
+        """ERP calls may run on their own task queue, sized to the ERP account's limit."""
+        return self.config.erp_task_queue if name.value.startswith("erp.") else None
 
     def _classify(
         self, gate: str, name: Act, err: ActivityError
@@ -509,25 +848,54 @@ class ReturnWorkflow:
                     {**base, "order_name": self.request.order.order_name},
                 )
             ]
+        if failure == FailureType.ALREADY_RETURNED:
+            assert self.request is not None
+            return [
+                (
+                    ExceptionKind.DUPLICATE_RETURN,
+                    {**base, "order_name": self.request.order.order_name},
+                )
+            ]
+        mapped = _MAPPING_FAILURES.get(failure or "")
+        if mapped is not None:
+            detail = (
+                cause.details[0] if isinstance(cause, ApplicationError) and cause.details else {}
+            )
+            return [(mapped, {**base, **(detail if isinstance(detail, dict) else {})})]
         if failure == FailureType.UNKNOWN_ITEM and isinstance(cause, ApplicationError):
             skus = list(cause.details[0]) if cause.details else []
             return [(ExceptionKind.SKU_MISMATCH, {**base, "sku": sku}) for sku in skus] or [
                 (ExceptionKind.SKU_MISMATCH, base)
             ]
-        if name in (Act.CREDIT,):
+        if name in (Act.CREDIT, Act.STORE_CREDIT):
             return [(ExceptionKind.GL_POSTING_FAILED, base)]
         if name is Act.REFUND:
-            kind = ExceptionKind.REFUND_SYNC_FAILED if failure else ExceptionKind.GL_POSTING_FAILED
-            return [(kind, base)]
+            return [(ExceptionKind.REFUND_SYNC_FAILED, base)]
+        if name is Act.LOOP_ACTION:
+            return [(ExceptionKind.LOOP_SYNC_FAILED, base)]
         return [(ExceptionKind.ERP_POSTING_FAILED, base)]
 
     async def _open(
-        self, kind: ExceptionKind, gate: str, evidence: dict[str, Any], *, blocking: bool = True
+        self,
+        kind: ExceptionKind,
+        gate: str,
+        evidence: dict[str, Any],
+        *,
+        blocking: bool = True,
+        level: int = 0,
     ) -> ExceptionCase:
         self._exception_seq += 1
         case = open_case(
-            kind, self.return_id, self._exception_seq, workflow.now(), gate, evidence, blocking
+            kind,
+            self.return_id,
+            self._exception_seq,
+            workflow.now(),
+            gate,
+            evidence,
+            blocking,
+            sla=self.config.exception_slas.get(kind.value),
         )
+        case.escalation_level = level
         self.exceptions[case.id] = case
         self._refresh_blocked()
         await self._store_exception(case)
@@ -586,6 +954,8 @@ class ReturnWorkflow:
             self.label_status = event.label_status
         if event.topic == "restock":
             self.restock_signals += 1  # a signal only: stock moves on inspection, never on this
+        if self.lc.state not in TERMINAL_STATES and workflow.patched("loop-signals-v2"):
+            self._watch_loop_state(event)
         if (
             event.state == "cancelled"
             and self.cancel_request is None
@@ -596,6 +966,36 @@ class ReturnWorkflow:
                 self.late_cancel = cancel
             else:
                 self.cancel_request = cancel
+
+    def _watch_loop_state(self, event: LoopEvent) -> None:
+        """Loop-side states that need a person: review holds the return; an early refund is
+        finance's to check. Each opens once per episode, queued for the waiting gate."""
+        if event.state == "review" and not self.in_review:
+            self.in_review = True
+            self._queued.append(
+                (ExceptionKind.MANUAL_REVIEW, "", {"source": "loop", "topic": event.topic}, True)
+            )
+        elif event.state == "open":
+            self.in_review = False
+        refunded_in_loop = event.state == "closed" or event.topic == "giftcard"
+        assert_outcome = self.request.outcome if self.request else None
+        if (
+            refunded_in_loop
+            and assert_outcome not in NON_RETURN_OUTCOMES
+            and not self._goods_arrived()
+            and not any(k is ExceptionKind.REFUND_BEFORE_RECEIPT for k, *_ in self._queued)
+            and not any(
+                c.kind is ExceptionKind.REFUND_BEFORE_RECEIPT for c in self.exceptions.values()
+            )
+        ):
+            self._queued.append(
+                (
+                    ExceptionKind.REFUND_BEFORE_RECEIPT,
+                    "",
+                    {"loop_state": event.state, "topic": event.topic, "trigger": event.trigger},
+                    False,
+                )
+            )
 
     @workflow.update(
         name="record_receipt",
@@ -615,7 +1015,9 @@ class ReturnWorkflow:
             raise ValueError("receipt already recorded")
         self._require_state({"authorized", "in_transit"}, "record a receipt")
         if self.request is not None:
-            known = {line.line_item_id for line in self.request.lines}
+            known = {line.line_item_id for line in self.request.lines} | {
+                c.line_item_id for b in self._splits().values() for c in b.components
+            }
             unknown = [x.line_item_id for x in receipt.lines or [] if x.line_item_id not in known]
             if unknown:
                 raise ValueError(f"unknown line_item_id(s) {unknown}")
@@ -709,10 +1111,17 @@ class ReturnWorkflow:
         elif action is Resolution.USE_ERP_ORDER and resolution.erp_order_id:
             self.erp_order_override = resolution.erp_order_id
             detail |= {"erp_order_id": resolution.erp_order_id}
-        elif action is Resolution.CANCEL_RETURN:
-            self.cancel_request = CancelInput(
-                actor=resolution.actor, reason=resolution.note or "cancelled by resolution"
+        elif action in (Resolution.CANCEL_RETURN, Resolution.CLOSE_AS_DUPLICATE):
+            default = (
+                "closed as a duplicate return"
+                if action is Resolution.CLOSE_AS_DUPLICATE
+                else "cancelled by resolution"
             )
+            self.cancel_request = CancelInput(
+                actor=resolution.actor, reason=resolution.note or default
+            )
+        elif action in _SKIPPING:
+            self._skipped_gates.add(case.gate)
         await self._resolve(case, resolution.actor, action.value, detail)
         return case
 
@@ -727,7 +1136,10 @@ class ReturnWorkflow:
         )
         if problem:
             raise ValueError(problem)
-        if resolution.action == Resolution.CANCEL_RETURN and not self.lc.allows("cancel"):
+        if resolution.action in (
+            Resolution.CANCEL_RETURN,
+            Resolution.CLOSE_AS_DUPLICATE,
+        ) and not self.lc.allows("cancel"):
             raise ValueError(f"a return in state {self.lc.state} cannot be cancelled")
 
     @workflow.update(name="cancel_return", description="Cancel this return: {actor, reason}")
@@ -811,16 +1223,45 @@ class ReturnWorkflow:
         reasons = sorted({line.reason for line in self.request.lines if line.reason})
         return f"Loop return {self.return_id}: " + ("; ".join(reasons) or "no reason given")
 
-    def _received_erp_lines(self, receipt: ReceiptInput) -> list[ErpLineRequest]:
-        """ERP lines for the units that arrived (all of them when the receipt names none)."""
-        assert self.validated is not None and self.request is not None
+    def _received_counts(self, receipt: ReceiptInput) -> dict[str, int]:
+        """Units that arrived per validated line (all of them when the receipt names none).
+
+        A bundle's Loop line stands for its components: receiving it receives each of them;
+        a receipt may also name single components (a partial bundle).
+        """
+        assert self.request is not None
+        named = (
+            [(x.line_item_id, x.quantity) for x in receipt.lines]
+            if receipt.lines is not None
+            else [(x.line_item_id, x.quantity) for x in self.request.lines]
+        )
         counts: dict[str, int] = {}
-        if receipt.lines is None:
-            for line in self.request.lines:
-                counts[line.line_item_id] = counts.get(line.line_item_id, 0) + line.quantity
-        else:
-            for got in receipt.lines:
-                counts[got.line_item_id] = counts.get(got.line_item_id, 0) + got.quantity
+        for line_item_id, qty in named:
+            for part, units in self._parts(line_item_id, qty):
+                counts[part] = counts.get(part, 0) + units
+        return counts
+
+    def _parts(self, line_item_id: str, qty: int) -> list[tuple[str, int]]:
+        """The validated lines behind a Loop line: itself, or a bundle's components."""
+        split = self._splits().get(line_item_id)
+        if split is None:
+            return [(line_item_id, qty)]
+        return [(c.line_item_id, c.quantity * qty) for c in split.components]
+
+    def _splits(self) -> dict[str, BundleSplit]:
+        bundles = self.validated.bundles if self.validated else []
+        return {b.line_item_id: b for b in bundles}
+
+    def _partial_bundles(self, counts: dict[str, int]) -> list[BundleSplit]:
+        """Bundles only partly received whose rule says a person decides the money."""
+        return [b for b in self._splits().values() if received_refund(b, counts) is None]
+
+    def _received_erp_lines(self, receipt: ReceiptInput) -> list[ErpLineRequest]:
+        return self._erp_lines(self._received_counts(receipt))
+
+    def _erp_lines(self, counts: dict[str, int]) -> list[ErpLineRequest]:
+        """ERP order lines for these units of Loop lines, in the order's line order."""
+        assert self.validated is not None
         per_order_line: dict[str, int] = {}
         for line_item_id, qty in counts.items():
             order_line = self.validated.line_items[line_item_id]
@@ -851,6 +1292,46 @@ class ReturnWorkflow:
             )
         return lines
 
+    def _paid_for_returned(self) -> Money | None:
+        """What the customer paid for the lines on the RA (None before validation or in another
+        currency): no credit may exceed it, however many returns the order has."""
+        if self.validated is None or not workflow.patched("over-refund-guard"):
+            return None
+        order = self.validated.order
+        if self.credit is None or self.credit.subtotal.currency != order.currency:
+            return None
+        return paid_for(order, self.validated.lines)
+
+    def _category(self) -> str | None:
+        return self.validated.category if self.validated else None
+
+    def _customer_key(self) -> str | None:
+        email = self.request.customer.email if self.request else None
+        return hashlib.sha256(email.strip().lower().encode()).hexdigest() if email else None
+
+    async def _customer_history(self) -> CustomerHistory:
+        """Recent returns of this customer, from the store (the repeat-returner rule's input)."""
+        key = self._customer_key()
+        email = (self.request.customer.email or "").strip().lower() if self.request else ""
+        trusted = bool(email) and email in {
+            c.strip().lower() for c in self.config.trusted_customers
+        }
+        if key is None or not workflow.patched("customer-history"):
+            return CustomerHistory(trusted=trusted)
+        return await workflow.execute_local_activity(
+            Act.STORE_CUSTOMER_HISTORY,
+            CustomerHistoryInput(
+                return_id=self.return_id,
+                customer_key=key,
+                since=workflow.now() - timedelta(days=self.config.repeat_window_days),
+                window_days=self.config.repeat_window_days,
+                trusted=trusted,
+            ),
+            result_type=CustomerHistory,
+            start_to_close_timeout=_STORE_TIMEOUT,
+            retry_policy=_STORE_RETRY,
+        )
+
     def _loop_refund_figure(self) -> Money:
         """What Loop says the customer gets back: compared with the ERP's figure, never posted."""
         assert self.request is not None
@@ -858,7 +1339,37 @@ class ReturnWorkflow:
         figure = totals.gift_card if self.request.outcome.value == "store_credit" else totals.refund
         if figure.amount == 0 and totals.return_total.amount > 0:
             figure = totals.return_total - totals.handling_fee
-        return figure
+        partial = self._partial_figure()
+        return partial if partial is not None else figure
+
+    def _partial_figure(self) -> Money | None:
+        """Loop's per-unit refunds for the units that arrived, when only some did: the ERP
+        credits what was received, so the whole return's figure would always disagree."""
+        assert self.request is not None
+        receipt = self.receipt
+        if receipt is None or receipt.lines is None:
+            return None
+        counts = self._received_counts(receipt)
+        everything = self._received_counts(ReceiptInput(actor=SYSTEM))
+        if all(counts.get(k, 0) >= v for k, v in everything.items()):
+            return None
+        units = self.request.lines
+        if any(x.refund is None for x in units) or not workflow.patched("partial-receipt-figure"):
+            return None
+        figure = Money.zero(self.request.currency)
+        splits = self._splits()
+        for line in units:
+            split = splits.get(line.line_item_id)
+            if split is not None:
+                part = received_refund(split, counts)
+                if part is None:  # a person decided to carry on: Loop's whole figure is compared
+                    return None
+                figure = figure + part
+                continue
+            got = min(counts.get(line.line_item_id, 0), line.quantity)
+            if got and line.refund is not None:
+                figure = figure + line.refund.times(Decimal(got) / Decimal(line.quantity))
+        return figure.rounded()
 
     def _projection(self) -> ReturnProjection:
         request = self.request
@@ -888,6 +1399,17 @@ class ReturnWorkflow:
             sla_breached=bool(self._breached_gates),
             stuck_since=self._stuck_since(),
             open_exception_count=len(self._open_cases()),
+            units_received=sum(self._received_counts(self.receipt).values())
+            if self.receipt and "receipt" in self.gates_passed
+            else None,
+            units_restocked=self.units.get(Disposition.RESTOCK.value),
+            units_refurbished=self.units.get(Disposition.REFURBISH.value),
+            units_scrapped=self.units.get(Disposition.SCRAP.value),
+            units_returned_to_vendor=self.units.get(Disposition.RETURN_TO_VENDOR.value),
+            disposed_at=self.stamps.get("disposed"),
+            refund_path=self.refund_path,
+            sync_direction=self.sync_direction.value if self.sync_direction else None,
+            customer_key=self._customer_key(),
         )
 
     def _stuck_since(self) -> datetime | None:
@@ -933,7 +1455,9 @@ class ReturnWorkflow:
             name, arg, start_to_close_timeout=_STORE_TIMEOUT, retry_policy=_STORE_RETRY
         )
 
-    async def _best_effort(self, name: Act, arg: Any, *, local: bool = False) -> None:
+    async def _best_effort(
+        self, name: Act, arg: Any, *, local: bool = False, task_queue: str | None = None
+    ) -> bool:
         """Side messages (customer notes, Loop dispositions): tried a few times, never blocking."""
         retry = RetryPolicy(maximum_attempts=3, non_retryable_error_types=NON_RETRYABLE)
         try:
@@ -943,12 +1467,18 @@ class ReturnWorkflow:
                 )
             else:
                 await workflow.execute_activity(
-                    name, arg, start_to_close_timeout=timedelta(seconds=30), retry_policy=retry
+                    name,
+                    arg,
+                    task_queue=task_queue,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=retry,
                 )
         except ActivityError as err:
             workflow.logger.warning(
                 "best-effort %s failed for return %s: %s", name.value, self.return_id, err
             )
+            return False
+        return True
 
     def _upsert_search(self) -> None:
         if not self.config.publish_search_attributes:

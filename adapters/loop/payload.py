@@ -19,6 +19,7 @@ from typing import Any
 from workflows.model import (
     Address,
     Customer,
+    ExchangeItem,
     LoopEvent,
     LoopTotals,
     Money,
@@ -206,6 +207,20 @@ def _line(raw: Any, index: int, currency: str) -> ReturnLine:
     )
 
 
+def _exchange(raw: Any, index: int, currency: str) -> ExchangeItem:
+    where = f"exchanges[{index}]"
+    if not isinstance(raw, dict):
+        raise PayloadError(where, "not an object")
+    total = raw.get("total")
+    return ExchangeItem(
+        sku=opt_text(raw.get("sku")) or "",
+        variant_id=opt_id(raw.get("variant_id"), f"{where}.variant_id"),
+        title=opt_text(raw.get("title")),
+        total=None if total is None else to_money(total, currency, f"{where}.total"),
+        out_of_stock=bool(raw.get("out_of_stock")),
+    )
+
+
 def _customer(obj: dict[str, Any]) -> Customer:
     detail = obj.get("customer_detail")
     detail = detail if isinstance(detail, dict) else {}
@@ -226,6 +241,15 @@ def _address(obj: dict[str, Any]) -> Address:
     return Address(**{name: opt_text(raw.get(name)) for name in fields})
 
 
+def _list(obj: dict[str, Any], name: str) -> list[Any]:
+    value = obj.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(name, "not a list")
+    return value
+
+
 def parse_return(obj: dict[str, Any], storefront: str = "default") -> ReturnRequest:
     """A Loop return object (details, list row or return webhook) as a ReturnRequest."""
     if not isinstance(obj, dict):
@@ -238,11 +262,7 @@ def parse_return(obj: dict[str, Any], storefront: str = "default") -> ReturnRequ
             value = obj.get(fallback)
         return to_money(value, currency, name)
 
-    items = obj.get("line_items")
-    if items is None:
-        items = []
-    if not isinstance(items, list):
-        raise PayloadError("line_items", "not a list")
+    items = _list(obj, "line_items")
     totals = LoopTotals(
         return_total=money("return_total", "total"),
         refund=money("refund"),
@@ -269,6 +289,7 @@ def parse_return(obj: dict[str, Any], storefront: str = "default") -> ReturnRequ
         address=_address(obj),
         lines=[_line(raw, n, currency) for n, raw in enumerate(items)],
         totals=totals,
+        exchanges=[_exchange(raw, n, currency) for n, raw in enumerate(_list(obj, "exchanges"))],
         created_at=opt_timestamp(obj.get("created_at"), "created_at"),
         updated_at=opt_timestamp(obj.get("updated_at"), "updated_at"),
         carrier=_label_value(obj.get("carrier")),

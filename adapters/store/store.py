@@ -185,6 +185,17 @@ class Store:
             self._upsert_return(conn, t.return_id, fields)
         return inserted
 
+    def customer_returns_since(self, customer_key: str, since: datetime, exclude: str) -> int:
+        """Other returns of one customer created since `since` (repeat-returner rules)."""
+        t = _RETURNS.c
+        query = (
+            select(func.count())
+            .select_from(_RETURNS)
+            .where(t.customer_key == customer_key, t.created_at >= since, t.return_id != exclude)
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def upsert_return(self, return_id: str, **fields: Any) -> None:
         """Write some ReturnRow columns; see `_upsert_return` for the ordering rule."""
         with self.engine.begin() as conn:

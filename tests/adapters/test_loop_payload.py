@@ -337,3 +337,19 @@ def test_a_mutated_return_webhook_parses_or_raises_payload_error(path: tuple, va
         parse_webhook(json.dumps(obj).encode(), NOW)
     except PayloadError:
         pass
+
+
+def test_exchange_rows_carry_the_replacement_skus() -> None:
+    obj = loop_return(order_name="#1001", skus=["TEE-BLK-M", "SCF-RED-OS"], outcome="exchange")
+    parsed = parse_return(obj)
+    assert parsed.outcome is ReturnOutcome.EXCHANGE
+    assert [x.sku for x in parsed.exchanges] == ["TEE-BLK-M", "SCF-RED-OS"]
+    currencies = {x.total.currency for x in parsed.exchanges if x.total is not None}
+    assert currencies == {parsed.currency}
+    assert parse_return(loop_return(order_name="#1001")).exchanges == []
+
+
+def test_exchanges_that_are_not_a_list_name_the_field() -> None:
+    obj = {**loop_return(order_name="#1001"), "exchanges": {"sku": "X"}}
+    with pytest.raises(PayloadError, match="exchanges"):
+        parse_return(obj)

@@ -53,10 +53,10 @@ def run(events: list[str] | tuple[str, ...], start: str | None = None) -> Return
 def test_the_chart_has_the_states_and_events_the_docs_name() -> None:
     assert set(ALL_STATES) == {
         "requested", "validated", "authorized", "in_transit", "received", "inspected",
-        "awaiting_approval", "refund_approved", "rejected", "credited", "refunded", "closed",
-        "cancelled",
+        "awaiting_approval", "refund_approved", "rejected", "credited", "refunded", "exchanged",
+        "closed", "cancelled",
     }  # fmt: skip
-    assert set(ALL_EVENTS) == {*FORWARD_EVENTS, "reject", "cancel"}
+    assert set(ALL_EVENTS) == {*FORWARD_EVENTS, "reject", "cancel", "abandon_refund"}
     assert TERMINAL_STATES == {"closed", "cancelled"}
     assert {s.id for s in ReturnLifecycle.states if s.final} == TERMINAL_STATES
     assert ReturnLifecycle().state == "requested"

@@ -12,10 +12,12 @@ from workflows.model import LoopTotals, Money, OrderRef, ReturnConfig, ReturnReq
 from workflows.policy import (
     RULES,
     PolicyFacts,
+    address_mismatch,
     compare_amounts,
     damaged_claim,
     decide_refund,
     high_value,
+    repeat_returner,
     under_threshold,
 )
 
@@ -52,7 +54,7 @@ CONFIG = ReturnConfig(auto_approve_below=Decimal("100"))
 
 
 def test_rules_run_in_order_damaged_first() -> None:
-    assert RULES == (damaged_claim, high_value)
+    assert RULES == (damaged_claim, repeat_returner, address_mismatch, high_value)
 
 
 def test_under_threshold_auto_approves() -> None:

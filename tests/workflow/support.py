@@ -12,13 +12,15 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
+from adapters.erp.netsuite.wire import RECORD_PATH
 from adapters.loop.payload import parse_webhook
 from adapters.loop.signature import loop_json
 from adapters.sandbox.netsuite import NetSuiteSandboxControl
-from tests.harness import LoopDriver, erp_records
+from tests.harness import LoopDriver, erp_records, start_return
 from tests.workflow.conftest import Live
 from workers import ops
-from workflows.model import LoopEvent, ReturnConfig, ReturnStatus
+from workflows.exceptions import ExceptionCase, ExceptionKind, ExceptionStatus, OwnerTeam
+from workflows.model import LoopEvent, ResolveExceptionInput, ReturnConfig, ReturnStatus
 
 T = TypeVar("T")
 
@@ -116,3 +118,122 @@ async def workflow_result(live: Live, return_id: str, timeout: float = 10) -> Re
         ops.handle(live.client, return_id).result(), timeout
     )
     return result
+
+
+WAREHOUSE = "warehouse@test"
+CUSTOMER_NOTE = "Your return needs a quick check by our team; we'll update you soon."
+
+
+async def visible_with(live: Live, return_id: str, condition: str) -> list[str]:
+    query = f'WorkflowId = "return-{return_id}" AND {condition}'
+    return [wf.id async for wf in live.client.list_workflows(query)]
+
+
+async def shows_in_temporal(live: Live, return_id: str, condition: str, present: bool) -> None:
+    """Visibility is eventually consistent: poll until the return is (or is no longer) listed."""
+    await eventually(
+        lambda: visible_with(live, return_id, condition),
+        lambda ids: bool(ids) == present,
+        what=f"{condition} {'listed' if present else 'gone'} for return {return_id}",
+    )
+
+
+async def the_one_open_case(
+    live: Live, return_id: str, kind: ExceptionKind, owner: OwnerTeam
+) -> ExceptionCase:
+    """The return is blocked by exactly one open case of `kind`, in the status and the store."""
+    status = await wait_blocked(live, return_id)
+    assert [(c.kind, c.owner, c.blocking) for c in status.open_exceptions] == [
+        (kind, owner, True)
+    ], status.open_exceptions
+    case = status.open_exceptions[0]
+    stored = live.store.list_exceptions(return_id=return_id)
+    assert [(c.id, c.kind, c.owner) for c in stored] == [(case.id, kind, owner)]
+    assert [c.id for c in live.store.list_exceptions(owner=owner, kind=kind)].count(case.id) == 1
+    row = live.store.get_return(return_id)
+    assert row is not None and row.blocked and row.open_exception_count == 1
+    await shows_in_temporal(live, return_id, f'OpenExceptionKinds = "{kind.value}"', True)
+    await shows_in_temporal(live, return_id, f'OwnerTeam = "{owner.value}"', True)
+    return case
+
+
+async def loop_notes(loop_driver: LoopDriver, return_id: str) -> list[str]:
+    notes: dict[str, list[dict[str, Any]]] = (await loop_driver.records())["notes"]
+    return [note["content"] for note in notes.get(return_id, [])]
+
+
+def resolution(case: ExceptionCase, actor: str, action: str, **kw: Any) -> ResolveExceptionInput:
+    return ResolveExceptionInput(exception_id=case.id, actor=actor, action=action, **kw)
+
+
+async def resolved_in_store(live: Live, case: ExceptionCase, actor: str, action: str) -> None:
+    stored = live.store.get_exception(case.id)
+    assert stored is not None
+    assert (stored.status, stored.resolved_by, stored.resolution) == (
+        ExceptionStatus.RESOLVED,
+        actor,
+        action,
+    )
+
+
+async def receive_and_inspect_only(live: Live, return_id: str) -> None:
+    await ops.wait_for_state(live.client, return_id, {"authorized"}, timeout=10)
+    await ops.receive(live.client, return_id, WAREHOUSE)
+    await ops.inspect(live.client, return_id, WAREHOUSE)
+
+
+async def receive_and_inspect(live: Live, return_id: str) -> ReturnStatus:
+    await receive_and_inspect_only(live, return_id)
+    return await workflow_result(live, return_id)
+
+
+async def refund_blocked_after_the_credit(
+    live: Live, loop_driver: LoopDriver, loop_return: dict[str, Any]
+) -> tuple[str, ExceptionCase]:
+    """Drive a skewed return to its credit memo, then make NetSuite refuse the customer refund.
+
+    The amount mismatch holds the return right after the credit memo exists, which is when the
+    refund transform's path (it names the credit memo) can be faulted; finance then accepts the
+    ERP's amount and the refund fails as a business error: the money has partly moved.
+    """
+    rid = str(loop_return["id"])
+    mismatch = await the_one_open_case(live, rid, ExceptionKind.AMOUNT_MISMATCH, OwnerTeam.FINANCE)
+    credit_memo = (await ops.status(live.client, rid)).erp_documents["credit_memo"]
+    refund_path = f"{RECORD_PATH}/creditMemo/{credit_memo.id}/!transform/customerRefund"
+    async with netsuite_faults(live, fail_next=[400], paths=[refund_path]):
+        await ops.resolve(
+            live.client, rid, resolution(mismatch, "finance@test", "accept_erp_amount")
+        )
+        failed = await eventually(
+            lambda: ops.status(live.client, rid),
+            lambda s: s.blocked and s.open_exceptions[0].kind is ExceptionKind.REFUND_SYNC_FAILED,
+            what="refund failure opened",
+        )
+    assert failed.state == "credited"
+    case = failed.open_exceptions[0]
+    assert (case.owner, case.gate) == (OwnerTeam.FINANCE, "refund")
+    return rid, case
+
+
+async def loop_actions(loop_driver: LoopDriver, return_id: str) -> list[tuple[str, str]]:
+    """(action, outcome) of every process/close/cancel/flag call Loop got for this return."""
+    actions: list[dict[str, Any]] = (await loop_driver.records())["actions"]
+    return [
+        (a["action"], a["outcome"])
+        for a in actions
+        if str(a["return_id"]) == return_id and a["action"] != "admin_state"
+    ]
+
+
+async def authorized_return(
+    live: Live,
+    loop_driver: LoopDriver,
+    order: str,
+    config: ReturnConfig | None = None,
+    **spec: object,
+) -> str:
+    """A new Loop return on a fresh copy of `order`, started and waiting for its goods."""
+    loop_return = await loop_driver.create(order, **spec)
+    await start_return(live.client, live.settings, loop_return, config)
+    await ops.wait_for_state(live.client, loop_return["id"], {"authorized"}, timeout=10)
+    return str(loop_return["id"])

@@ -14,6 +14,7 @@ from adapters.erp.netsuite.wire import RECORD_PATH
 from tests.harness import LoopDriver, created_event, start_return
 from tests.workflow.conftest import Live
 from tests.workflow.support import (
+    authorized_return,
     config,
     emitted_webhook,
     erp_documents,
@@ -28,14 +29,13 @@ from workers.ingress import deliver
 from workflows.model import ReceivedLine
 
 WAREHOUSE = "warehouse@test"
-ALL_DOCS = {"returnAuthorization", "itemReceipt", "creditMemo", "customerRefund"}
-
-
-async def authorized_return(live: Live, loop_driver: LoopDriver, order: str, **spec: object) -> str:
-    loop_return = await loop_driver.create(order, **spec)
-    await start_return(live.client, live.settings, loop_return)
-    await ops.wait_for_state(live.client, loop_return["id"], {"authorized"}, timeout=10)
-    return str(loop_return["id"])
+ALL_DOCS = {
+    "returnAuthorization",
+    "itemReceipt",
+    "inventoryTransfer",
+    "creditMemo",
+    "customerRefund",
+}
 
 
 async def test_high_value_refund_waits_for_a_named_approver(
@@ -93,10 +93,15 @@ async def test_rejected_refund_closes_without_credit_or_refund(
     assert closed.decision is not None
     assert closed.decision.decided_by == "finance@test"
     assert "approval" not in closed.gates_passed
-    assert set(closed.erp_documents) == {"return_authorization", "item_receipt"}
+    # the goods were inspected and restocked; only the money stays where it was
+    assert set(closed.erp_documents) == {
+        "return_authorization",
+        "item_receipt",
+        "disposition_restock",
+    }
     assert closed.erp_refund_amount is None
     docs = await erp_documents(live, rid)
-    assert set(docs) == {"returnAuthorization", "itemReceipt"}, docs
+    assert set(docs) == {"returnAuthorization", "itemReceipt", "inventoryTransfer"}, docs
     events = [(t.event, t.to_state, t.actor) for t in live.store.audit_trail(rid)]
     assert ("reject", "rejected", "finance@test") in events
     assert events[-1] == ("close", "closed", "system")

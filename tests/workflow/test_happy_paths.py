@@ -25,6 +25,7 @@ async def test_auto_approved_return_closes_with_one_of_each_erp_document(
     assert set(status.erp_documents) == {
         "return_authorization",
         "item_receipt",
+        "disposition_restock",
         "credit_memo",
         "customer_refund",
     }
@@ -34,6 +35,7 @@ async def test_auto_approved_return_closes_with_one_of_each_erp_document(
     assert {k: len(v) for k, v in mine.items() if v} == {
         "returnAuthorization": 1,
         "itemReceipt": 1,
+        "inventoryTransfer": 1,  # out of holding into sellable stock, after inspection
         "creditMemo": 1,
         "customerRefund": 1,
     }

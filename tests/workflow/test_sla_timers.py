@@ -18,7 +18,7 @@ from tests.harness import Live, LoopDriver, live_worker, start_return
 from tests.workflow.support import eventually
 from workers import ops
 from workflows.exceptions import ExceptionCase, ExceptionKind, ExceptionStatus, OwnerTeam, spec
-from workflows.model import ReturnConfig, ReturnStatus
+from workflows.model import Escalation, ReturnConfig, ReturnStatus
 
 WAREHOUSE = "warehouse@test"
 MINUTE = timedelta(minutes=1)
@@ -82,14 +82,17 @@ async def test_receipt_sla_breach_opens_a_non_blocking_case_that_escalates(
     assert timedelta(0) <= late_by < timedelta(seconds=5)
     case = one_open(breached, ExceptionKind.IN_TRANSIT_TOO_LONG)
     assert (case.owner, case.blocking, case.gate) == (OwnerTeam.OPS, False, "receipt")
-    assert case.escalation_level == 0
+    assert case.escalation_level == 2  # breached; the lead is next
     assert not breached.blocked and breached.state == "authorized"
     stored = ts_live.store.get_exception(case.id)
     assert stored is not None and stored.status is ExceptionStatus.OPEN
     row = ts_live.store.get_return(rid)
     assert row is not None and row.sla_breached
 
-    await ts_env.sleep(spec(ExceptionKind.IN_TRANSIT_TOO_LONG).sla)
+    # still the owner's desk until the ops lead's delay has passed
+    await ts_env.sleep(config.escalation["ops"].lead_after - 2 * MINUTE)
+    assert (await ops.status(ts_live.client, rid)).open_exceptions[0].escalation_level == 2
+    await ts_env.sleep(2 * MINUTE)
     escalated = await status_until(
         ts_live,
         rid,
@@ -147,3 +150,48 @@ async def test_approval_sla_opens_an_overdue_case_for_finance(
     assert closed.open_exceptions == []
     assert closed.decision is not None and closed.decision.decided_by == "finance@test"
     assert [b.gate for b in closed.breaches] == ["approval"]  # the breach stays on the record
+
+
+async def test_a_blocking_case_past_its_own_sla_tells_cx_and_climbs_to_the_lead(
+    ts_env: WorkflowEnvironment, ts_live: Live, loop_driver: LoopDriver
+) -> None:
+    config = ts_config(ts_live).model_copy(
+        update={"escalation": {"ops": Escalation(lead_after=timedelta(hours=2), lead="ops-lead")}}
+    )
+    loop_return = await loop_driver.create(
+        # a SKU no test maps by hand (a saved mapping would let it through)
+        "#1006",
+        skus=[],
+        extra_lines=[{"sku": "TEE-BLK-XXL", "price": "25.00", "tax": "5.00"}],
+    )
+    rid = loop_return["id"]
+    await start_return(ts_live.client, ts_live.settings, loop_return, config=config)
+    blocked = await status_until(ts_live, rid, lambda s: s.blocked, "SKU mismatch")
+    sku_case = one_open(blocked, ExceptionKind.SKU_MISMATCH)
+    kind_sla = spec(ExceptionKind.SKU_MISMATCH).sla  # 4 hours, not the generic 24
+    assert sku_case.due_at - sku_case.opened_at == kind_sla
+
+    await ts_env.sleep(kind_sla + MINUTE)
+    told = await status_until(
+        ts_live, rid, lambda s: len(s.open_exceptions) == 2, "customer status case"
+    )
+    cx = one_open(told, ExceptionKind.CUSTOMER_STATUS_BLOCKED)
+    assert (cx.owner, cx.blocking, cx.escalation_level) == (OwnerTeam.CX, False, 2)
+    assert [b.gate for b in told.breaches] == ["validation"]
+    assert one_open(told, ExceptionKind.SKU_MISMATCH).escalation_level == 0
+
+    await ts_env.sleep(timedelta(hours=2) + MINUTE)
+    climbed = await status_until(
+        ts_live,
+        rid,
+        lambda s: one_open(s, ExceptionKind.SKU_MISMATCH).escalation_level == 3,
+        "escalation to the ops lead",
+    )
+    assert one_open(climbed, ExceptionKind.CUSTOMER_STATUS_BLOCKED).escalation_level == 3
+    escalations = [t for t in ts_live.store.audit_trail(rid) if t.event == "sla_escalated"]
+    assert {t.detail["to"] for t in escalations} == {"ops-lead"}
+    stored = ts_live.store.get_exception(sku_case.id)
+    assert stored is not None and stored.escalation_level == 3
+
+    cancelled = await ops.cancel(ts_live.client, rid, "ops@test", "customer gave up")
+    assert cancelled.state == "cancelled" and cancelled.open_exceptions == []
