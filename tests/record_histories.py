@@ -10,13 +10,15 @@ import asyncio
 import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.erp.netsuite.wire import RECORD_PATH
 from adapters.sandbox.catalog import demo_catalog, with_copies
 from adapters.sandbox.loop import create_loop_sandbox
-from adapters.sandbox.netsuite import create_netsuite_sandbox
+from adapters.sandbox.netsuite import NetSuiteSandboxControl, create_netsuite_sandbox
 from adapters.sandbox.server import ServedApp
 from tests.harness import (
     BIN,
@@ -100,19 +102,83 @@ async def main() -> None:
                     await ops.wait_for_state(client, r["id"], {"cancelled"})
                     return r["id"]
 
-                OUT.mkdir(exist_ok=True)
-                for name, scenario in (
-                    ("happy_path", happy),
-                    ("manual_approval", manual_approval),
-                    ("sku_exception_then_cancel", sku_exception),
-                ):
-                    rid = await scenario()
-                    history = await client.get_workflow_handle(f"return-{rid}").fetch_history()
-                    (OUT / f"{name}.json").write_text(
-                        json.dumps(json.loads(history.to_json()), indent=1)
+                async def full(rid: str, order: str, **spec: Any) -> str:
+                    r = await driver.create(order, return_id=rid, **spec)
+                    await start_return(client, settings, r)
+                    await ops.wait_for_state(client, r["id"], {"authorized"})
+                    await ops.receive(client, r["id"], "dock@example.com")
+                    await ops.inspect(client, r["id"], "qa@example.com")
+                    await ops.wait_for_state(client, r["id"], {"closed"})
+                    return str(r["id"])
+
+                async def happy_v2() -> str:  # dispositions, erp-first close, customer history
+                    return await full("h-happy-v2", "#1001", skus=["TEE-BLK-M"])
+
+                async def store_credit() -> str:
+                    return await full(
+                        "h-credit", "#1001", skus=["TEE-BLK-M"], outcome="store_credit"
                     )
-                    print(f"recorded {name}: {len(history.events)} events")
+
+                async def exchange() -> str:
+                    return await full("h-exchange", "#1001", skus=["TEE-BLK-M"], outcome="exchange")
+
+                async def refund_cancelled() -> str:
+                    r = await driver.create(
+                        "#1001", skus=["TEE-BLK-M"], return_id="h-refund-cancel", refund_skew="5"
+                    )
+                    await start_return(client, settings, r)
+                    await ops.wait_for_state(client, r["id"], {"authorized"})
+                    await ops.receive(client, r["id"], "dock@example.com")
+                    await ops.inspect(client, r["id"], "qa@example.com")
+                    blocked = await ops.wait_for_state(client, r["id"], set(), blocked_ok=True)
+                    credit = blocked.erp_documents["credit_memo"]
+                    path = f"{RECORD_PATH}/creditMemo/{credit.id}/!transform/customerRefund"
+                    async with NetSuiteSandboxControl(ns.url) as control:
+                        await control.faults(fail_next=[400], paths=[path])
+                        await resolve(r["id"], blocked.open_exceptions[0].id, "accept_erp_amount")
+                        failed = await ops.wait_for_state(client, r["id"], set(), blocked_ok=True)
+                        while not failed.blocked or failed.state != "credited":
+                            await asyncio.sleep(0.1)
+                            failed = await ops.status(client, r["id"])
+                        await control.faults()
+                    await resolve(r["id"], failed.open_exceptions[0].id, "cancel_refund")
+                    await ops.wait_for_state(client, r["id"], {"closed"})
+                    return str(r["id"])
+
+                async def resolve(rid: str, case_id: str, action: str) -> None:
+                    await ops.resolve(
+                        client,
+                        rid,
+                        ResolveExceptionInput(
+                            exception_id=case_id, actor="finance@example.com", action=action
+                        ),
+                    )
+
+                OUT.mkdir(exist_ok=True)
+                scenarios = (
+                    ("happy_path", happy, "return"),
+                    ("manual_approval", manual_approval, "return"),
+                    ("sku_exception_then_cancel", sku_exception, "return"),
+                    ("happy_path_v2", happy_v2, "return"),
+                    ("store_credit", store_credit, "return"),
+                    ("exchange", exchange, "return"),
+                    ("refund_cancelled", refund_cancelled, "return"),
+                )
+                for name, scenario, _ in scenarios:
+                    if (OUT / f"{name}.json").exists():  # a pin of code that ran: never redone
+                        print(f"kept {name}")
+                        continue
+                    rid = await scenario()
+                    await save(client, name, f"return-{rid}")
+                    if name == "exchange":
+                        await save(client, "exchange_child", f"exchange-{rid}")
                 await driver.aclose()
+
+
+async def save(client: Any, name: str, workflow_id: str) -> None:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    (OUT / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+    print(f"recorded {name}: {len(history.events)} events")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,16 @@ HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 
 def test_there_are_histories_for_the_main_paths() -> None:
     names = {p.stem for p in HISTORIES}
-    assert {"happy_path", "manual_approval", "sku_exception_then_cancel"} <= names
+    assert {
+        "happy_path",
+        "manual_approval",
+        "sku_exception_then_cancel",
+        "happy_path_v2",
+        "store_credit",
+        "exchange",
+        "exchange_child",
+        "refund_cancelled",
+    } <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
