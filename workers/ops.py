@@ -18,6 +18,7 @@ from workflows.exchange import (
 from workflows.model import (
     ApprovalInput,
     CancelInput,
+    ErpEvent,
     InspectionInput,
     ReceiptInput,
     RejectionInput,
@@ -108,3 +109,8 @@ async def choose_exchange_option(
     update: Any = ExchangeOrderWorkflow.choose_exchange_option  # see _update on the stubs
     result: ExchangeStatus = await child.execute_update(update, choice, result_type=ExchangeStatus)
     return result
+
+
+async def erp_event(client: Client, return_id: str, event: ErpEvent) -> None:
+    """Tell a return what the ERP did to it (RA closed, flagged for review)."""
+    await handle(client, return_id).signal(ReturnWorkflow.erp_event, event)

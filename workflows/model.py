@@ -206,6 +206,15 @@ class LoopEvent(BaseModel):
     actor: str = "loop-webhook"
 
 
+class ErpEvent(BaseModel):
+    """Something the ERP side did to a return (seen by the sweep or an ERP workflow hook)."""
+
+    kind: str = Field(description="ra_closed | review")
+    actor: str = "erp"
+    document_id: str | None = None
+    note: str | None = None
+
+
 # --- gate inputs (updates sent by people or by the warehouse) -----------------------------
 
 

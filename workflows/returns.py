@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         DispositionRequest,
         ErpCredit,
         ErpDocument,
+        ErpEvent,
         ErpLineRequest,
         Escalation,
         InspectionInput,
@@ -174,6 +175,8 @@ class ReturnWorkflow:
         self.in_review = False
         self.sync_direction: SyncDirection | None = None
         self._cancelling = False
+        self._ra_closed_in_erp = False
+        self._flag_loop = False
 
     # --- run ------------------------------------------------------------------------------
 
@@ -652,7 +655,7 @@ class ReturnWorkflow:
         reconciliation finds an RA left open or a Loop return left active.
         """
         ra = self.docs.get("return_authorization")
-        if ra is not None and not self._goods_arrived():
+        if ra is not None and not self._goods_arrived() and not self._ra_closed_in_erp:
             ok = await self._best_effort(
                 Act.CLOSE_RA,
                 CloseAuthorizationRequest(return_authorization_id=ra.id, reason=request.reason),
@@ -796,6 +799,12 @@ class ReturnWorkflow:
         queued, self._queued = self._queued, []
         for kind, where, evidence, blocking in queued:
             await self._open(kind, where or gate, evidence, blocking=blocking)
+        if self._flag_loop:  # the ERP flagged it: Loop shows the review too, once
+            self._flag_loop = False
+            flagged = await self._best_effort(
+                Act.LOOP_ACTION, LoopActionInput(return_id=self.return_id, action=LoopAction.FLAG)
+            )
+            await self._audit("loop_flagged" if flagged else "loop_flag_failed", SYSTEM, {})
 
     async def _activity(
         self, gate: str, name: Act, make_arg: Callable[[], Any], result_type: type[T]
@@ -966,6 +975,27 @@ class ReturnWorkflow:
                 self.late_cancel = cancel
             else:
                 self.cancel_request = cancel
+
+    @workflow.signal(
+        name="erp_event",
+        description="The ERP closed the RA or flagged the return for review: {kind, actor?, note?}",
+    )
+    def erp_event(self, event: ErpEvent) -> None:
+        """Cancels and review flags from the ERP side, mirrored to Loop once (no ping-pong)."""
+        if self.lc.state in TERMINAL_STATES:
+            return
+        if event.kind == "ra_closed" and self.cancel_request is None:
+            self._ra_closed_in_erp = True
+            cancel = CancelInput(actor=event.actor, reason=event.note or "RA closed in the ERP")
+            if self._goods_arrived() or not self.lc.allows("cancel"):
+                self.late_cancel = cancel
+            else:
+                self.cancel_request = cancel
+        elif event.kind == "review" and not self.in_review:
+            self.in_review = True
+            self._flag_loop = True
+            evidence = {"source": "erp", "by": event.actor, "note": event.note}
+            self._queued.append((ExceptionKind.MANUAL_REVIEW, "", evidence, True))
 
     def _watch_loop_state(self, event: LoopEvent) -> None:
         """Loop-side states that need a person: review holds the return; an early refund is

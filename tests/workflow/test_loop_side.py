@@ -20,7 +20,7 @@ from tests.workflow.support import (
 from workers import ops
 from workers.ingress import deliver
 from workflows.exceptions import ExceptionKind, OwnerTeam
-from workflows.model import InspectedLine, InspectionInput
+from workflows.model import ErpEvent, InspectedLine, InspectionInput
 
 
 async def loop_says(live: Live, loop_driver: LoopDriver, return_id: str, state: str) -> None:
@@ -161,3 +161,40 @@ async def test_loop_restock_before_inspection_moves_no_stock(
             lambda n: n == before + 1,
             what="jacket back on sale",
         )
+
+
+async def test_an_ra_closed_in_the_erp_cancels_the_return_and_loop(
+    live: Live, loop_driver: LoopDriver
+) -> None:
+    rid = await authorized_return(live, loop_driver, "#1001", config(live), skus=["TEE-BLK-M"])
+    await ops.erp_event(live.client, rid, ErpEvent(kind="ra_closed", actor="erp:jo", note="fraud"))
+    result = await workflow_result(live, rid)
+    assert result.state == "cancelled"
+    assert await loop_actions(loop_driver, rid) == [("cancel", "done")]
+    events = {t.event: t for t in live.store.audit_trail(rid)}
+    assert "erp_ra_closed" not in events  # the ERP closed it; returnflow does not again
+    assert (events["cancel"].actor, events["cancel"].detail["reason"]) == ("erp:jo", "fraud")
+
+
+async def test_an_erp_review_flag_holds_the_return_and_flags_loop_once(
+    live: Live, loop_driver: LoopDriver
+) -> None:
+    rid = await authorized_return(live, loop_driver, "#1001", config(live), skus=["TEE-BLK-M"])
+    await ops.erp_event(live.client, rid, ErpEvent(kind="review", note="address check"))
+    case = await the_one_open_case(live, rid, ExceptionKind.MANUAL_REVIEW, OwnerTeam.OPS)
+    assert case.evidence["source"] == "erp"
+    await eventually(
+        lambda: loop_actions(loop_driver, rid), lambda a: a == [("flag", "done")], what="flagged"
+    )
+    # Loop's own webhook about the flag comes back: no second case, no second flag
+    await loop_says(live, loop_driver, rid, "review")
+    await ops.erp_event(live.client, rid, ErpEvent(kind="review"))
+    status = await ops.status(live.client, rid)
+    assert [c.id for c in status.open_exceptions] == [case.id]
+    assert await loop_actions(loop_driver, rid) == [("flag", "done")]
+
+    await loop_says(live, loop_driver, rid, "open")  # CX clears it in Loop
+    await ops.resolve(live.client, rid, resolution(case, "ops@test", "proceed"))
+    await ops.receive(live.client, rid, WAREHOUSE)
+    await ops.inspect(live.client, rid, WAREHOUSE)
+    assert (await workflow_result(live, rid)).state == "closed"
