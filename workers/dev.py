@@ -23,6 +23,7 @@ from adapters.sandbox.catalog import demo_catalog
 from adapters.sandbox.loop import LoopSandboxControl, create_loop_sandbox
 from adapters.sandbox.netsuite import create_netsuite_sandbox
 from adapters.sandbox.server import ServedApp
+from workers.dev_erps import erp_settings, serve_erp
 from workers.ingress import create_ingress
 from workers.settings import Settings
 from workers.temporal import connect, register_search_attributes
@@ -66,6 +67,8 @@ class DevStack:
     ingress_url: str
     ui_url: str
     served: list[ServedApp] = field(default_factory=list)
+    erp: str = "netsuite"  # the ERP the worker posts to (`returnflow dev --erp`)
+    erp_url: str = ""
 
 
 async def start_temporal(data_dir: Path, port: int, ui_port: int) -> subprocess.Popen[bytes]:
@@ -121,12 +124,16 @@ def dev_settings(
         netsuite_consumer_secret=SecretStr(DEV_NETSUITE["consumer_secret"]),
         netsuite_token_id=SecretStr(DEV_NETSUITE["token_id"]),
         netsuite_token_secret=SecretStr(DEV_NETSUITE["token_secret"]),
+        mappings_file=str(Path(__file__).parents[1] / "docs" / "mappings.example.toml"),
     )
 
 
 @contextlib.asynccontextmanager
 async def dev_stack(
-    data_dir: Path = Path(".returnflow"), port: int = 7233, ui_port: int = 8233
+    data_dir: Path = Path(".returnflow"),
+    port: int = 7233,
+    ui_port: int = 8233,
+    erp: str = "netsuite",
 ) -> AsyncIterator[DevStack]:
     """Start everything, yield the running stack, and stop everything on the way out."""
     temporal = await start_temporal(data_dir, port, ui_port)
@@ -145,6 +152,12 @@ async def dev_stack(
         ns_srv = ServedApp(netsuite_app, name="netsuite-sandbox").start()
         served.append(ns_srv)
         settings = dev_settings(loop_srv.url, ns_srv.url, port, ui_port, data_dir)
+        erp_url = ns_srv.url
+        if erp != "netsuite":  # the worker posts to this ERP's sandbox instead
+            erp_srv = serve_erp(erp, catalog)
+            served.append(erp_srv)
+            erp_url = erp_srv.url
+            settings = settings.model_copy(update=erp_settings(erp, erp_url, catalog, data_dir))
         client = await wait_for_temporal(settings)
         await register_search_attributes(client, settings.temporal_namespace)
         adapters = Adapters.from_settings(settings)
@@ -164,6 +177,8 @@ async def dev_stack(
                 ingress_url=ingress_srv.url,
                 ui_url=settings.temporal_ui_url,
                 served=served,
+                erp=erp,
+                erp_url=erp_url,
             )
         await adapters.aclose()
     finally:

@@ -24,6 +24,11 @@ def where_to_look(stack: DevStack) -> str:
             f"Ingress health  {stack.ingress_url}/healthz",
             f"Loop sandbox    {stack.loop_url}/_sandbox/records",
             f"NetSuite sandbox {stack.netsuite_url}/_sandbox/records",
+            *(
+                [f"{stack.erp.title()} sandbox {stack.erp_url}/_sandbox/records (the ERP in use)"]
+                if stack.erp != "netsuite"
+                else []
+            ),
             "",
             f"Approve the waiting refund (return-{waiting}) with the temporal CLI:",
             f"  .venv/bin/temporal workflow update execute --address {address} \\",
@@ -35,13 +40,15 @@ def where_to_look(stack: DevStack) -> str:
     )
 
 
-async def _main(demo: bool, port: int, ui_port: int, data_dir: Path, console: Console) -> None:
+async def _main(
+    demo: bool, port: int, ui_port: int, data_dir: Path, console: Console, erp: str = "netsuite"
+) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     console.print("starting Temporal dev server, sandboxes, worker and ingress…")
-    async with dev_stack(data_dir, port, ui_port) as stack:
+    async with dev_stack(data_dir, port, ui_port, erp=erp) as stack:
         if demo:
             console.print("pushing demo returns through Loop → ingress → workflow → NetSuite…")
             await demo_returns.create_returns(stack.loop_url)
@@ -56,5 +63,7 @@ async def _main(demo: bool, port: int, ui_port: int, data_dir: Path, console: Co
         console.print("stopping…")
 
 
-def main(demo: bool, port: int, ui_port: int, data_dir: Path, console: Console) -> None:
-    asyncio.run(_main(demo, port, ui_port, data_dir, console))
+def main(
+    demo: bool, port: int, ui_port: int, data_dir: Path, console: Console, erp: str = "netsuite"
+) -> None:
+    asyncio.run(_main(demo, port, ui_port, data_dir, console, erp))

@@ -37,13 +37,20 @@ def external_id(return_id: str, kind: str, n: int | None = None) -> str:
 
 
 # Loop return ids hold no hyphen; kinds may ("dsp-restock"), so the id ends at the first one
-_EXTERNAL_ID = re.compile(r"^loop-(?P<return_id>[^-]+)-[a-z]", re.I)
+_EXTERNAL_ID = re.compile(r"^loop-(?P<return_id>[^-]+)-(?P<kind>[a-z][a-z_-]*?)(?:-\d+)?$", re.I)
+
+
+def parse_external_id(external_id: str | None) -> tuple[str | None, str | None]:
+    """(return id, kind) of one of returnflow's external ids; (None, None) for anyone else's."""
+    match = _EXTERNAL_ID.match(external_id or "")
+    if match is None:
+        return None, None
+    return match["return_id"], match["kind"].lower()
 
 
 def return_id_of(external_id: str | None) -> str | None:
     """The return id inside one of `external_id`'s ids; None for anyone else's."""
-    match = _EXTERNAL_ID.match(external_id or "")
-    return match["return_id"] if match else None
+    return parse_external_id(external_id)[0]
 
 
 @runtime_checkable

@@ -299,14 +299,14 @@ async def test_ledger_lists_documents_of_one_kind_in_a_window_page_by_page(
     ras = []
     for n, name in enumerate(["#1001", "#1002", "#1003", "#1004", "#1005"]):
         order = await adapter.find_sales_order(OrderRef(order_name=name))
-        ras.append(await adapter.create_return_authorization(ra_request(order, f"led-{n}")))
+        ras.append(await adapter.create_return_authorization(ra_request(order, f"7710{n}")))
     end = datetime.now(UTC) + timedelta(seconds=2)
 
     entries = [
         e async for e in adapter.iter_documents(ErpDocumentKind.RETURN_AUTHORIZATION, start, end)
     ]
     assert [e.id for e in entries] == [ra.id for ra in ras]
-    assert [e.return_id for e in entries] == [f"led-{n}" for n in range(5)]
+    assert [e.return_id for e in entries] == [f"7710{n}" for n in range(5)]
     assert all(e.amount and e.amount.currency == "GBP" and e.amount.amount > 0 for e in entries)
     assert all(e.created_at and start <= e.created_at <= end for e in entries)
     assert [
@@ -319,7 +319,7 @@ async def test_ledger_lists_documents_of_one_kind_in_a_window_page_by_page(
 
 async def test_ledger_tells_store_credit_from_refunds(adapter: NetSuiteAdapter) -> None:
     start = datetime.now(UTC) - timedelta(seconds=2)
-    for return_id, name, kind in (("led-sc", "#1001", "sc"), ("led-rf", "#1002", "rf")):
+    for return_id, name, kind in (("77200", "#1001", "sc"), ("77201", "#1002", "rf")):
         order, ra, _ = await received(adapter, return_id, name)
         credit = await adapter.create_credit(credit_request(ra, return_id))
         assert credit.amount is not None
@@ -346,8 +346,8 @@ async def test_ledger_tells_store_credit_from_refunds(adapter: NetSuiteAdapter) 
         e async for e in adapter.iter_documents(ErpDocumentKind.STORE_CREDIT, start, end)
     ]
     refunds = [e async for e in adapter.iter_documents(ErpDocumentKind.CUSTOMER_REFUND, start, end)]
-    assert [e.return_id for e in store_credit] == ["led-sc"]
-    assert [e.return_id for e in refunds] == ["led-rf"]
+    assert [e.return_id for e in store_credit] == ["77200"]
+    assert [e.return_id for e in refunds] == ["77201"]
     credits = [e async for e in adapter.iter_documents(ErpDocumentKind.CREDIT_MEMO, start, end)]
     assert all(e.amount and e.amount.amount > 0 for e in credits) and len(credits) == 2
 

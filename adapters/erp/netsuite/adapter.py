@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from adapters.erp.protocol import parse_external_id
 from adapters.errors import (
     BusinessError,
     GoodsReceivedError,
@@ -390,7 +391,7 @@ class NetSuiteAdapter:
         )
         async for rows in pages:
             for row in rows:
-                _, doc_kind = ledger.parse_external_id(row.get("externalid"))
+                _, doc_kind = parse_external_id(row.get("externalid"))
                 if not ledger.belongs(kind, doc_kind):
                     continue
                 currency = (

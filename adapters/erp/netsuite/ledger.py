@@ -7,23 +7,14 @@ kind is `sc` are store credit (refunded to the gift card clearing account), the 
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
+from adapters.erp.protocol import parse_external_id
 from workflows.model import ErpDocumentKind, ErpLedgerEntry, Money
 
 from .wire import decimal
 
 STORE_CREDIT_KIND = "sc"
-_EXTERNAL_ID = re.compile(r"^loop-(?P<return_id>.+?)-(?P<kind>[a-z]+)(?:-\d+)?$", re.I)
-
-
-def parse_external_id(external_id: str | None) -> tuple[str | None, str | None]:
-    """(return id, kind) of one of returnflow's external ids; (None, None) for anyone else's."""
-    match = _EXTERNAL_ID.match(external_id or "")
-    if match is None:
-        return None, None
-    return match["return_id"], match["kind"].lower()
 
 
 def belongs(kind: ErpDocumentKind, doc_kind: str | None) -> bool:

@@ -1,0 +1,50 @@
+"""Control client for the SOAP ERP sandboxes (Khaos, Prima): reset, faults, lost answers,
+and the record dump, read the same way for both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adapters.sandbox.control_client import SandboxControl
+
+
+class ErpSandboxControl(SandboxControl):
+    async def reset(self) -> None:
+        await self._send("POST", "reset")
+
+    async def faults(self, **config: Any) -> None:
+        """See FaultConfig: latency_ms, rate_429, rate_5xx, rate_timeout, fail_next, paths."""
+        await self._send("POST", "faults", config)
+
+    async def lose_responses(self, count: int) -> None:
+        """The next `count` writes commit but their answers are lost (a 502 from the gateway)."""
+        await self._send("POST", "lose-responses", {"count": count})
+
+    async def dump(self) -> dict[str, Any]:
+        dump: dict[str, Any] = (await self._send("GET", "records")).json()
+        return dump
+
+    async def documents(self, doc_type: str | None = None) -> list[dict[str, Any]]:
+        docs: list[dict[str, Any]] = (await self.dump())["documents"]
+        return [d for d in docs if doc_type is None or d["type"] == doc_type]
+
+    async def calls(self) -> list[str]:
+        calls: list[str] = (await self.dump())["calls"]
+        return calls
+
+    async def peak_in_flight(self) -> int:
+        """The most API requests the sandbox held at once since the last reset."""
+        return int((await self.dump())["peak"])
+
+    async def page_size(self, size: int) -> None:
+        """Documents per page of the list calls (small pages make listings really page)."""
+        await self._send("POST", "settings", {"page_size": size})
+
+    async def set_level(self, item: str, level: int, location: str = "MAIN") -> None:
+        await self._send("POST", "stock", {"item": item, "location": location, "level": level})
+
+    async def level(self, item: str, location: str) -> int:
+        rows = (await self.dump())["stock"]
+        return next(
+            (int(r["level"]) for r in rows if r["item"] == item and r["location"] == location), 0
+        )
