@@ -563,63 +563,64 @@ class ReturnWorkflow:
             )
 
     async def _refund(self, storefront_reference: str | None = None) -> None:
-        credit = self.credit
-        assert credit is not None and credit.amount is not None and self.validated is not None
-        customer_id = self.validated.order.customer_id
-        amount = credit.amount
+        credit, customer_id = self._credit_to_pay()
+        assert credit.amount is not None
+        request = RefundRequest(
+            external_id=erp_external_id(self.return_id, "rf"),
+            credit_id=credit.id,
+            customer_id=customer_id,
+            amount=credit.amount,
+            payment_method=self.config.refund_payment_method,
+            storefront_refund_reference=storefront_reference,
+        )
+        direction = self.sync_direction.value if self.sync_direction else None
         try:
-            doc = await self._activity(
-                "refund",
+            await self._pay(
                 Act.REFUND,
-                lambda: RefundRequest(
-                    external_id=erp_external_id(self.return_id, "rf"),
-                    credit_id=credit.id,
-                    customer_id=customer_id,
-                    amount=amount,
-                    payment_method=self.config.refund_payment_method,
-                    storefront_refund_reference=storefront_reference,
-                ),
-                ErpDocument,
+                "customer_refund",
+                request,
+                {"direction": direction, "storefront_refund": storefront_reference},
             )
         except _StepSkipped:
             self.refund_cancelled = True
             self.refund_path = "none"
-            return
-        self.docs["customer_refund"] = doc
+
+    async def _store_credit(self) -> None:
+        credit, customer_id = self._credit_to_pay()
+        assert credit.amount is not None
+        request = StoreCreditRequest(
+            external_id=erp_external_id(self.return_id, "sc"),
+            credit_id=credit.id,
+            customer_id=customer_id,
+            amount=credit.amount,
+            gift_card_reference=f"loop-return-{self.return_id}",
+        )
+        await self._pay(Act.STORE_CREDIT, "store_credit", request, {})
+
+    def _credit_to_pay(self) -> tuple[ErpCredit, str]:
+        assert self.credit is not None and self.credit.amount is not None
+        assert self.validated is not None
+        return self.credit, self.validated.order.customer_id
+
+    async def _pay(
+        self,
+        name: Act,
+        key: str,
+        request: RefundRequest | StoreCreditRequest,
+        detail: dict[str, Any],
+    ) -> None:
+        """Post the money document for the ERP's credit amount, then move to refunded."""
+        doc = await self._activity("refund", name, _always(request), ErpDocument)
+        self.docs[key] = doc
         await self._move(
             "refund",
             SYSTEM,
             {
-                "customer_refund_id": doc.id,
-                "amount": str(amount),
+                f"{key}_id": doc.id,
+                "amount": str(request.amount),
                 "path": self.refund_path,
-                "direction": self.sync_direction.value if self.sync_direction else None,
-                "storefront_refund": storefront_reference,
+                **detail,
             },
-        )
-
-    async def _store_credit(self) -> None:
-        credit = self.credit
-        assert credit is not None and credit.amount is not None and self.validated is not None
-        customer_id = self.validated.order.customer_id
-        amount = credit.amount
-        doc = await self._activity(
-            "refund",
-            Act.STORE_CREDIT,
-            lambda: StoreCreditRequest(
-                external_id=erp_external_id(self.return_id, "sc"),
-                credit_id=credit.id,
-                customer_id=customer_id,
-                amount=amount,
-                gift_card_reference=f"loop-return-{self.return_id}",
-            ),
-            ErpDocument,
-        )
-        self.docs["store_credit"] = doc
-        await self._move(
-            "refund",
-            SYSTEM,
-            {"store_credit_id": doc.id, "amount": str(amount), "path": "store_credit"},
         )
 
     async def _loop_action(self, action: LoopAction, details: dict[str, str] | None = None) -> None:

@@ -119,3 +119,23 @@ async def test_part_of_a_bundle_whose_rule_asks_a_person_is_held_for_ops(
     assert result.erp_refund_amount is not None and result.erp_refund_amount.amount < Decimal(
         "174.00"
     )
+
+
+async def test_a_reason_the_mapping_file_lacks_is_an_ops_case_not_a_default(
+    bundle_live: Live, loop_driver: LoopDriver
+) -> None:
+    live = bundle_live
+    loop_return = await loop_driver.create(
+        "#1001", skus=["TEE-BLK-M"], reason="It smelled funny", parent_reason="Other"
+    )
+    rid = str(loop_return["id"])
+    await start_return(live.client, live.settings, loop_return)
+    case = await the_one_open_case(live, rid, ExceptionKind.UNMAPPED_CODE, OwnerTeam.OPS)
+    assert (case.gate, case.evidence["kind"], case.evidence["value"]) == (
+        "validation",
+        "reason",
+        "It smelled funny",
+    )
+    assert (await ops.status(live.client, rid)).erp_documents == {}  # no RA on a guess
+    await ops.resolve(live.client, rid, resolution(case, "ops@test", "cancel_return"))
+    assert (await workflow_result(live, rid)).state == "cancelled"

@@ -198,3 +198,29 @@ async def test_an_erp_review_flag_holds_the_return_and_flags_loop_once(
     await ops.receive(live.client, rid, WAREHOUSE)
     await ops.inspect(live.client, rid, WAREHOUSE)
     assert (await workflow_result(live, rid)).state == "closed"
+
+
+async def test_a_disposition_to_a_location_the_erp_lacks_is_an_ops_case(
+    live: Live, loop_driver: LoopDriver
+) -> None:
+    odd = config(live, disposition_locations={"restock": "sellable", "refurbish": "refurb-east"})
+    rid = await authorized_return(live, loop_driver, "#1001", odd, skus=["TEE-BLK-M"])
+    await ops.receive(live.client, rid, WAREHOUSE)
+    line = (await ops.status(live.client, rid)).erp_documents["item_receipt"]
+    assert line is not None
+    request_lines = (await loop_driver.records())["returns"][rid]["line_items"]
+    inspection = InspectionInput(
+        actor=WAREHOUSE,
+        lines=[
+            InspectedLine(
+                line_item_id=str(request_lines[0]["line_item_id"]), disposition="refurbish"
+            )
+        ],
+    )
+    await ops.handle(live.client, rid).execute_update("record_inspection", inspection)
+    case = await the_one_open_case(live, rid, ExceptionKind.UNMAPPED_LOCATION, OwnerTeam.OPS)
+    assert (case.gate, case.evidence["value"]) == ("inspection", "refurb-east")
+    assert (await ops.status(live.client, rid)).state == "received"  # nothing moved on
+    assert "inventoryTransfer" not in await erp_records(live.netsuite_url, rid)
+    await ops.resolve(live.client, rid, resolution(case, "ops@test", "cancel_return"))
+    assert (await workflow_result(live, rid)).state == "cancelled"

@@ -16,6 +16,7 @@ from tests.workflow.support import (
     receive_and_inspect,
     receive_and_inspect_only,
     refund_blocked_after_the_credit,
+    refund_in_advance,
     refused,
     resolution,
     resolved_in_store,
@@ -190,3 +191,19 @@ async def test_an_exchange_ships_a_replacement_order_paid_by_the_credit(
     assert exchange.detail["credit_memo_id"] == status.erp_documents["credit_memo"].id
     row = live.store.get_return(rid)
     assert row is not None and row.refund_path == "exchange"
+
+
+async def test_a_credit_the_erp_refuses_is_finance_s_ledger_case_until_retried(
+    live: Live, loop_driver: LoopDriver
+) -> None:
+    """Keep-item credits an RA whose goods never come: NetSuite refuses unless the account
+    allows refunds in advance of the return."""
+    loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M"], outcome="keep_item")
+    rid = loop_return["id"]
+    await start_return(live.client, live.settings, loop_return, config(live))
+    case = await the_one_open_case(live, rid, ExceptionKind.GL_POSTING_FAILED, OwnerTeam.FINANCE)
+    assert case.gate == "credit" and "before its items are received" in case.evidence["error"]
+    async with refund_in_advance(live):
+        await ops.resolve(live.client, rid, resolution(case, "finance@test", "retry"))
+        result = await workflow_result(live, rid)
+    assert result.state == "closed" and "item_receipt" not in result.erp_documents

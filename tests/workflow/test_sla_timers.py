@@ -195,3 +195,30 @@ async def test_a_blocking_case_past_its_own_sla_tells_cx_and_climbs_to_the_lead(
 
     cancelled = await ops.cancel(ts_live.client, rid, "ops@test", "customer gave up")
     assert cancelled.state == "cancelled" and cancelled.open_exceptions == []
+
+
+async def test_goods_stuck_at_the_3pl_open_an_ops_case_the_inspection_closes(
+    ts_env: WorkflowEnvironment, ts_live: Live, loop_driver: LoopDriver
+) -> None:
+    config = ts_config(ts_live)
+    loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M"])
+    rid = loop_return["id"]
+    await start_return(ts_live.client, ts_live.settings, loop_return, config=config)
+    await ops.wait_for_state(ts_live.client, rid, {"authorized"}, timeout=10)
+    await ops.receive(ts_live.client, rid, WAREHOUSE)
+
+    await ts_env.sleep(config.slas.inspection + MINUTE)
+    stuck = await status_until(ts_live, rid, lambda s: bool(s.open_exceptions), "inspection SLA")
+    case = one_open(stuck, ExceptionKind.RECEIVED_NOT_INSPECTED)
+    assert (case.owner, case.blocking, case.gate) == (OwnerTeam.OPS, False, "inspection")
+    assert stuck.state == "received" and [b.gate for b in stuck.breaches] == ["inspection"]
+    queue = ts_live.store.list_exceptions(
+        owner=OwnerTeam.OPS, kind=ExceptionKind.RECEIVED_NOT_INSPECTED
+    )
+    assert case.id in [c.id for c in queue]
+
+    await ops.inspect(ts_live.client, rid, WAREHOUSE)
+    done = await ops.wait_for_state(ts_live.client, rid, {"closed"}, timeout=10)
+    assert done.open_exceptions == []
+    resolved = ts_live.store.get_exception(case.id)
+    assert resolved is not None and resolved.resolution == "gate_passed"
