@@ -302,6 +302,7 @@ class ErpOrder(BaseModel):
     customer_id: str
     currency: str
     lines: list[ErpOrderLine]
+    ship_to: Address | None = None  # where the order went (the address-mismatch rule)
 
 
 class ErpDocument(BaseModel):

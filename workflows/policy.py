@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
 from workflows.model import (
+    Address,
     CustomerHistory,
     ErpLineRequest,
     ErpOrder,
@@ -72,6 +73,24 @@ def address_mismatch(facts: PolicyFacts, config: ReturnConfig) -> Verdict | None
             False, "address_mismatch", "the return's address differs from the order's ship-to"
         )
     return None
+
+
+def address_differs(returned_from: Address, ship_to: Address | None) -> bool:
+    """The parcel comes back from somewhere the order never went: another country or postcode.
+
+    Unknown is not different: without both postcodes (or countries) the rule stays quiet.
+    """
+    if ship_to is None:
+        return False
+
+    def postcode(a: Address) -> str:
+        return "".join((a.zip or "").split()).upper()
+
+    countries = (returned_from.country_code or "").upper(), (ship_to.country_code or "").upper()
+    if all(countries) and countries[0] != countries[1]:
+        return True
+    zips = postcode(returned_from), postcode(ship_to)
+    return all(zips) and zips[0] != zips[1]
 
 
 def high_value(facts: PolicyFacts, config: ReturnConfig) -> Verdict | None:

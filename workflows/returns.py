@@ -90,6 +90,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.policy import (
         PolicyFacts,
+        address_differs,
         compare_amounts,
         decide_refund,
         paid_for,
@@ -371,6 +372,9 @@ class ReturnWorkflow:
             damaged=bool(self.inspection and self.inspection.damaged),
             category=self.validated.category if self.validated else None,
             history=await self._customer_history(),
+            address_mismatch=address_differs(
+                self.request.address, self.validated.order.ship_to if self.validated else None
+            ),
         )
         verdict = decide_refund(facts, self.config)
         if repeat_returner(facts, self.config) is not None:

@@ -120,6 +120,8 @@ async def test_find_sales_order_by_shopify_name(netsuite_adapter: NetSuiteAdapte
     ]
     assert order.lines[0].rate == Decimal("25.00")
     assert order.lines[0].amount == Decimal("50.00")
+    assert order.ship_to is not None
+    assert (order.ship_to.zip, order.ship_to.country_code) == ("N1 9GU", "GB")
 
 
 async def test_discounted_rate_and_tranid_lookup(netsuite_adapter: NetSuiteAdapter) -> None:

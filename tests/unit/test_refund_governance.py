@@ -13,6 +13,7 @@ from statemachine.exceptions import TransitionNotAllowed
 
 from workflows.lifecycle import ReturnLifecycle
 from workflows.model import (
+    Address,
     CustomerHistory,
     ErpLineRequest,
     ErpOrder,
@@ -25,6 +26,7 @@ from workflows.model import (
 from workflows.policy import (
     RULES,
     PolicyFacts,
+    address_differs,
     decide_refund,
     paid_for,
 )
@@ -258,3 +260,25 @@ def test_several_returns_never_credit_more_than_the_order_paid(
         for x in order.lines
     ]
     assert paid_for(order, whole) == paid.rounded()
+
+
+# --- address mismatch ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("returned", "shipped", "differs"),
+    [
+        (("N1 9GU", "GB"), ("n19gu", "gb"), False),  # same postcode, spaces and case aside
+        (("EC1A 1BB", "GB"), ("N1 9GU", "GB"), True),
+        (("N1 9GU", "IE"), ("N1 9GU", "GB"), True),
+        ((None, "GB"), ("N1 9GU", "GB"), False),  # unknown is not different
+        (("N1 9GU", None), (None, None), False),
+    ],
+)
+def test_address_differs_only_on_a_known_difference(
+    returned: tuple[str | None, str | None], shipped: tuple[str | None, str | None], differs: bool
+) -> None:
+    a = Address(zip=returned[0], country_code=returned[1])
+    b = Address(zip=shipped[0], country_code=shipped[1])
+    assert address_differs(a, b) is differs
+    assert address_differs(a, None) is False

@@ -207,3 +207,17 @@ async def test_a_credit_the_erp_refuses_is_finance_s_ledger_case_until_retried(
         await ops.resolve(live.client, rid, resolution(case, "finance@test", "retry"))
         result = await workflow_result(live, rid)
     assert result.state == "closed" and "item_receipt" not in result.erp_documents
+
+
+async def test_a_return_from_another_address_than_the_order_went_to_needs_finance(
+    live: Live, loop_driver: LoopDriver
+) -> None:
+    loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M"])
+    rid = loop_return["id"]
+    elsewhere = {**loop_return, "address": {**loop_return["address"], "zip": "EC1A 1BB"}}
+    await start_return(live.client, live.settings, elsewhere, config(live))
+    await receive_and_inspect_only(live, rid)
+    status = await ops.wait_for_state(live.client, rid, {"awaiting_approval"})
+    assert status.decision is not None and status.decision.rule == "address_mismatch"
+    await ops.approve(live.client, rid, "finance@test", "customer moved; confirmed by phone")
+    assert (await workflow_result(live, rid)).state == "closed"

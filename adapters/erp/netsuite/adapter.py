@@ -135,6 +135,7 @@ class NetSuiteAdapter:
             customer_id=mapping.ref_id(record.get("entity")) or "",
             currency=await self._currency(record),
             lines=[mapping.order_line(line, skus) for line in lines],
+            ship_to=mapping.address(record.get("shippingAddress")),
         )
 
     async def resolve_items(self, skus: list[str]) -> dict[str, str]:

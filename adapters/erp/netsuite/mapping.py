@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.model import ErpCredit, ErpDocument, ErpDocumentKind, ErpOrderLine, Money
+from workflows.model import (
+    Address,
+    ErpCredit,
+    ErpDocument,
+    ErpDocumentKind,
+    ErpOrderLine,
+    Money,
+)
 
 from .wire import decimal
 
@@ -107,4 +114,21 @@ def credit(record: dict[str, Any], currency: str) -> ErpCredit:
         subtotal=_money(record, "subtotal", currency),
         tax=_money(record, "taxTotal", currency),
         discount=Money(amount=abs(discount.amount), currency=currency),
+    )
+
+
+def address(raw: Any) -> Address | None:
+    """A shippingAddress subrecord (expanded) as an Address; None when absent or a bare link."""
+    if not isinstance(raw, dict) or not any(k in raw for k in ("addr1", "zip", "country")):
+        return None
+    country = raw.get("country")
+    code = country.get("id") if isinstance(country, dict) else country
+    return Address(
+        name=raw.get("addressee"),
+        address1=raw.get("addr1"),
+        address2=raw.get("addr2"),
+        city=raw.get("city"),
+        state=raw.get("state"),
+        zip=raw.get("zip"),
+        country_code=str(code) if code else None,
     )

@@ -157,6 +157,14 @@ def add_order(store: Store, catalog: Catalog, order: CatalogOrder, main_id: str)
                 "entity": Ref("customer", customer.erp_id),
                 "currency": Ref("currency", currency_id(order.currency)),
                 "location": Ref("location", main_id),
+                # the shipping address subrecord, as GET ...?expandSubResources=true shows it
+                "shippingAddress": {
+                    "addressee": f"{customer.first_name} {customer.last_name}",
+                    "addr1": customer.address1,
+                    "city": customer.city,
+                    "zip": customer.zip,
+                    "country": {"id": customer.country_code},
+                },
                 "status": "G",  # Billed: shipped and invoiced, so it can be credited
             },
             lines=lines,
