@@ -17,7 +17,9 @@ from adapters.store import Store
 from workers import ops
 from workers.settings import Settings
 from workers.temporal import connect, register_search_attributes
-from workflows.model import ResolveExceptionInput
+from workflows.exceptions import ExceptionKind
+from workflows.exchange import ExchangeChoice
+from workflows.model import ErpEvent, ResolveExceptionInput
 
 T = TypeVar("T")
 app = typer.Typer(
@@ -48,11 +50,17 @@ def dev(
     port: int = 7233,
     ui_port: int = 8233,
     data_dir: Path = Path(".returnflow"),
+    erp: Annotated[
+        str, typer.Option(help="the ERP sandbox the worker posts to: netsuite, khaos or prima")
+    ] = "netsuite",
 ) -> None:
     """Run the embedded stack (Temporal + UI, sandboxes, worker, ingress) until Ctrl-C."""
+    from workers.dev_erps import ERPS
     from workers.dev_main import main as dev_main
 
-    dev_main(demo=demo, port=port, ui_port=ui_port, data_dir=data_dir, console=console)
+    if erp not in ERPS:
+        raise typer.BadParameter(f"--erp must be one of {', '.join(ERPS)}")
+    dev_main(demo=demo, port=port, ui_port=ui_port, data_dir=data_dir, console=console, erp=erp)
 
 
 @app.command()
@@ -88,9 +96,11 @@ def ingress() -> None:
 
     from workers.ingress import create_ingress
     from workers.logs import configure_logging
+    from workers.telemetry import setup_tracing
 
     configure_logging()
     settings = Settings()
+    setup_tracing(settings)  # before connect: the client picks up the tracing interceptor
 
     async def serve() -> None:
         client = await connect(settings)
@@ -108,15 +118,19 @@ def ingress() -> None:
 
 @app.command()
 def setup() -> None:
-    """Register returnflow's search attributes on the namespace (safe to repeat)."""
+    """Register search attributes; create or update the sweep and reconciliation schedules."""
+    from workers.schedules import ensure_schedules
+
     settings = Settings()
 
-    async def go() -> list[str]:
+    async def go() -> tuple[list[str], dict[str, str]]:
         client = await connect(settings)
-        return await register_search_attributes(client, settings.temporal_namespace)
+        added = await register_search_attributes(client, settings.temporal_namespace)
+        return added, await ensure_schedules(client, settings)
 
-    added = run(go())
+    added, schedules = run(go())
     console.print(f"search attributes added: {', '.join(added) or 'none (all present)'}")
+    console.print(f"schedules: {', '.join(f'{k} {v}' for k, v in schedules.items())}")
 
 
 def _print_json(obj: Any) -> None:
@@ -147,13 +161,19 @@ def inspect(
     disposition: Annotated[
         list[str] | None, typer.Option(help="LINE_ITEM_ID=restock|refurbish|scrap|return_to_vendor")
     ] = None,
+    grade: Annotated[
+        list[str] | None,
+        typer.Option(help="LINE_ITEM_ID=GRADE: the mapping file's grade decides the disposition"),
+    ] = None,
+    note: str | None = None,
 ) -> None:
     """Record the inspection; lines not named are restocked."""
     lines = []
-    for item in disposition or []:
-        line_item_id, _, value = item.partition("=")
-        lines.append({"line_item_id": line_item_id, "disposition": value})
-    _update(ops.inspect, return_id, actor, damaged=damaged, lines=lines or None)
+    for field, given in (("disposition", disposition), ("grade", grade)):
+        for item in given or []:
+            line_item_id, _, value = item.partition("=")
+            lines.append({"line_item_id": line_item_id, field: value})
+    _update(ops.inspect, return_id, actor, damaged=damaged, lines=lines or None, note=note)
 
 
 @app.command()
@@ -174,6 +194,26 @@ def cancel(return_id: str, actor: Actor, reason: Annotated[str, typer.Option()])
     _update(ops.cancel, return_id, actor, reason)
 
 
+@app.command("erp-event")
+def erp_event(
+    return_id: str,
+    kind: Annotated[str, typer.Argument(help="ra_closed | review")],
+    actor: Actor,
+    note: str | None = None,
+) -> None:
+    """Tell a return what the ERP did: its RA was closed (cancels it, and Loop), or someone
+    flagged it for review (holds it, and flags Loop once)."""
+    if kind not in ("ra_closed", "review"):
+        raise typer.BadParameter("kind is ra_closed or review")
+    event = ErpEvent(kind=kind, actor=actor, note=note)
+
+    async def go() -> None:
+        await ops.erp_event(await connect(Settings()), return_id, event)
+
+    run(go())
+    console.print(f"sent {kind} to return {return_id}")
+
+
 def _update(fn: Any, return_id: str, *args: Any, **kwargs: Any) -> None:
     async def go() -> Any:
         return await fn(await connect(Settings()), return_id, *args, **kwargs)
@@ -187,6 +227,14 @@ def _update(fn: Any, return_id: str, *args: Any, **kwargs: Any) -> None:
     _print_json(result.model_dump(mode="json"))
 
 
+def _store() -> Store:
+    """The projection store, its tables created if this is a new database (a fresh install
+    asked for its queue before any worker ran): an empty answer, not a SQL error."""
+    store = Store.from_url(Settings().store_url)
+    store.create_all()
+    return store
+
+
 @exceptions_app.command("list")
 def exceptions_list(
     owner: str | None = None,
@@ -196,7 +244,7 @@ def exceptions_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The exception queue, oldest first."""
-    store = Store.from_url(Settings().store_url)
+    store = _store()
     cases = store.list_exceptions(
         owner=owner,
         kind=kind,
@@ -228,7 +276,7 @@ def exceptions_list(
 @exceptions_app.command("show")
 def exceptions_show(exception_id: str) -> None:
     """One exception with its evidence and resolution."""
-    case = Store.from_url(Settings().store_url).get_exception(exception_id)
+    case = _store().get_exception(exception_id)
     if case is None:
         console.print(f"[red]no exception {exception_id}[/red]")
         raise typer.Exit(1)
@@ -242,8 +290,9 @@ def exceptions_resolve(
     action: Annotated[
         str,
         typer.Option(
-            help="use_erp_item, use_erp_order, retry, accept_erp_amount, proceed, "
-            "close_as_duplicate, cancel_return"
+            help="what the kind allows: use_erp_item, use_erp_order, retry, accept_erp_amount, "
+            "proceed, close_as_duplicate, cancel_refund, mark_done, cancel_return; for "
+            "exchange_blocked: wait, other_variant (with --erp-item-id), refund_instead, retry"
         ),
     ],
     erp_item_id: str | None = None,
@@ -252,10 +301,14 @@ def exceptions_resolve(
     note: str | None = None,
 ) -> None:
     """Send the resolve_exception update to the exception's return."""
-    case = Store.from_url(Settings().store_url).get_exception(exception_id)
+    case = _store().get_exception(exception_id)
     if case is None:
         console.print(f"[red]no exception {exception_id}[/red]")
         raise typer.Exit(1)
+    if case.kind is ExceptionKind.EXCHANGE_BLOCKED:  # the exchange child owns this one
+        choice = ExchangeChoice(actor=actor, option=action, item_id=erp_item_id)
+        _update(ops.choose_exchange_option, case.return_id, choice)
+        return
     resolution = ResolveExceptionInput(
         exception_id=exception_id,
         actor=actor,
@@ -287,11 +340,22 @@ def replay(
 
     result = run(go())
     if result.replay_failure is not None:
-        console.print(
-            f"[red]replay failed (nondeterminism or error):[/red] {result.replay_failure}"
+        from temporalio.workflow import NondeterminismError
+
+        kind = (
+            "NONDETERMINISM: the current code would make different commands than this history"
+            if isinstance(result.replay_failure, NondeterminismError)
+            else "replay failed"
         )
+        console.print(f"[red]{kind}[/red]\n{result.replay_failure}", soft_wrap=True)
         raise typer.Exit(1)
     console.print("[green]replayed cleanly[/green] against the current workflow code")
+
+
+from workers import cli_reports  # noqa: E402, F401  (registers kpi, reconcile, sweep)
+from workers.check_mappings import check_mappings_command  # noqa: E402
+
+app.command("check-mappings")(check_mappings_command)
 
 
 def main() -> None:

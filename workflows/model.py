@@ -233,8 +233,12 @@ class ReceiptInput(BaseModel):
 
 class InspectedLine(BaseModel):
     line_item_id: str
-    disposition: Disposition
-    grade: str | None = None
+    disposition: Disposition | None = Field(
+        default=None, description="restock | refurbish | scrap | return_to_vendor; or a grade"
+    )
+    grade: str | None = Field(
+        default=None, description="inspection grade; maps to a disposition (mapping file)"
+    )
     note: str | None = None
 
 
@@ -510,6 +514,8 @@ class ReturnConfig(BaseModel):
     disposition_locations: dict[str, str] = Field(
         default_factory=lambda: {"restock": "sellable", "refurbish": "refurb"}
     )
+    # inspection grade -> disposition, from the mapping file's [dispositions.grades]
+    grade_dispositions: dict[str, Disposition] = Field(default_factory=dict)
     slas: GateSlas = Field(default_factory=GateSlas)
     # per kind SLA overrides (kind value -> duration); the taxonomy's default otherwise
     exception_slas: dict[str, timedelta] = Field(default_factory=dict)

@@ -67,6 +67,7 @@ with workflow.unsafe.imports_passed_through():
         ErpEvent,
         ErpLineRequest,
         Escalation,
+        InspectedLine,
         InspectionInput,
         ItemReceiptRequest,
         LoopEvent,
@@ -1075,6 +1076,13 @@ class ReturnWorkflow:
         if self.inspection is not None:
             raise ValueError("inspection already recorded")
         self._require_state({"received"}, "record an inspection")
+        grades = self.config.grade_dispositions
+        for line in inspection.lines or []:
+            if line.disposition is None and (line.grade is None or line.grade not in grades):
+                raise ValueError(
+                    f"line {line.line_item_id}: give a disposition, or a grade the mapping file "
+                    f"maps ({sorted(grades) or 'none mapped'}), not {line.grade!r}"
+                )
 
     @workflow.update(
         name="approve_refund", description="Finance approves the refund: {approver, note?}"
@@ -1320,12 +1328,19 @@ class ReturnWorkflow:
             lines.append(
                 DispositionLine(
                     line_item_id=line.line_item_id,
-                    disposition=x.disposition if x else Disposition.RESTOCK,
+                    disposition=self._disposition_of(x) if x else Disposition.RESTOCK,
                     grade=x.grade if x else None,
                     note=x.note if x else None,
                 )
             )
         return lines
+
+    def _disposition_of(self, line: InspectedLine) -> Disposition:
+        """The inspector's disposition, or the one the mapping file gives the line's grade."""
+        if line.disposition is not None:
+            return line.disposition
+        assert line.grade is not None  # the validator refused lines with neither
+        return self.config.grade_dispositions[line.grade]
 
     def _paid_for_returned(self) -> Money | None:
         """What the customer paid for the lines on the RA (None before validation or in another

@@ -15,13 +15,14 @@ from adapters.sandbox.server import ServedApp
 from tests.harness import Live, LoopDriver, erp_records, live_worker, start_return
 from tests.workflow.support import (
     WAREHOUSE,
+    refused,
     resolution,
     the_one_open_case,
     workflow_result,
 )
 from workers import ops
 from workflows.exceptions import ExceptionKind, OwnerTeam
-from workflows.model import ReceivedLine
+from workflows.model import InspectedLine, ReceivedLine
 
 EXAMPLE = Path(__file__).parents[2] / "docs" / "mappings.example.toml"
 
@@ -139,3 +140,30 @@ async def test_a_reason_the_mapping_file_lacks_is_an_ops_case_not_a_default(
     assert (await ops.status(live.client, rid)).erp_documents == {}  # no RA on a guess
     await ops.resolve(live.client, rid, resolution(case, "ops@test", "cancel_return"))
     assert (await workflow_result(live, rid)).state == "cancelled"
+
+
+async def test_an_inspection_grade_picks_the_disposition_from_the_mapping_file(
+    bundle_live: Live, loop_driver: LoopDriver
+) -> None:
+    live = bundle_live
+    loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M", "SCF-RED-OS"])
+    rid = str(loop_return["id"])
+    tee, scarf = (str(x["line_item_id"]) for x in loop_return["line_items"])
+    await start_return(live.client, live.settings, loop_return)
+    await ops.wait_for_state(live.client, rid, {"authorized"}, timeout=15)
+    await ops.receive(live.client, rid, WAREHOUSE)
+    await refused(
+        ops.inspect(
+            live.client, rid, WAREHOUSE, lines=[InspectedLine(line_item_id=tee, grade="z")]
+        ),
+        "give a disposition, or a grade the mapping file maps",
+    )
+    graded = [
+        InspectedLine(line_item_id=tee, grade="grade_c"),  # -> scrap
+        InspectedLine(line_item_id=scarf, grade="grade_b"),  # -> refurbish
+    ]
+    await ops.inspect(live.client, rid, WAREHOUSE, lines=graded)
+    status = await ops.wait_for_state(live.client, rid, {"awaiting_approval", "closed"})
+    assert {"disposition_scrap", "disposition_refurbish"} <= set(status.erp_documents)
+    row = live.store.get_return(rid)
+    assert row is not None and (row.units_scrapped, row.units_refurbished) == (1, 1)
