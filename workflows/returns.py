@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -19,7 +18,6 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
-    from workflows.bundles import BundleSplit, received_refund
     from workflows.contracts import (
         NON_RETRYABLE,
         Act,
@@ -52,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         ExchangeStart,
         exchange_workflow_id,
     )
+    from workflows.goods import Goods, loop_figure
     from workflows.lifecycle import TERMINAL_STATES, ReturnLifecycle
     from workflows.model import (
         NON_RETURN_OUTCOMES,
@@ -65,7 +64,6 @@ with workflow.unsafe.imports_passed_through():
         ErpCredit,
         ErpDocument,
         ErpEvent,
-        ErpLineRequest,
         Escalation,
         InspectedLine,
         InspectionInput,
@@ -273,7 +271,7 @@ class ReturnWorkflow:
                 await self._move("ship", "loop-webhook", {"label_status": self.label_status})
         receipt = self.receipt
         assert self.validated is not None and receipt is not None
-        lines = self._received_erp_lines(receipt)
+        lines = self._goods().erp_lines(self._received_counts(receipt))
         ra = self.docs["return_authorization"]
         doc = await self._activity(
             "receipt",
@@ -291,7 +289,7 @@ class ReturnWorkflow:
         await self._move(
             "receive", receipt.actor, {"item_receipt_id": doc.id, "note": receipt.note}
         )
-        partial = self._partial_bundles(self._received_counts(receipt))
+        partial = self._goods().partial_bundles(self._received_counts(receipt))
         if partial and workflow.patched("bundles"):
             counts = self._received_counts(receipt)
             for split in partial:
@@ -342,7 +340,7 @@ class ReturnWorkflow:
         received = self._received_counts(self.receipt)
         groups: dict[Disposition, dict[str, int]] = {}
         for line in lines:
-            for part, _ in self._parts(line.line_item_id, 1):
+            for part, _ in self._goods().parts(line.line_item_id, 1):
                 qty = received.pop(part, 0)
                 if qty:
                     group = groups.setdefault(line.disposition, {})
@@ -356,7 +354,7 @@ class ReturnWorkflow:
                 item_receipt_id=receipt_doc.id,
                 from_location_id=self.config.holding_location_id,
                 to_location_id=self.config.disposition_locations.get(disposition.value),
-                lines=self._erp_lines(counts),
+                lines=self._goods().erp_lines(counts),
                 reason=inspection.note or f"returns inspection: {disposition.value}",
             )
             doc = await self._activity("inspection", Act.DISPOSE, _always(request), ErpDocument)
@@ -1051,9 +1049,7 @@ class ReturnWorkflow:
             raise ValueError("receipt already recorded")
         self._require_state({"authorized", "in_transit"}, "record a receipt")
         if self.request is not None:
-            known = {line.line_item_id for line in self.request.lines} | {
-                c.line_item_id for b in self._splits().values() for c in b.components
-            }
+            known = self._goods().known_line_ids()
             unknown = [x.line_item_id for x in receipt.lines or [] if x.line_item_id not in known]
             if unknown:
                 raise ValueError(f"unknown line_item_id(s) {unknown}")
@@ -1266,58 +1262,12 @@ class ReturnWorkflow:
         reasons = sorted({line.reason for line in self.request.lines if line.reason})
         return f"Loop return {self.return_id}: " + ("; ".join(reasons) or "no reason given")
 
-    def _received_counts(self, receipt: ReceiptInput) -> dict[str, int]:
-        """Units that arrived per validated line (all of them when the receipt names none).
-
-        A bundle's Loop line stands for its components: receiving it receives each of them;
-        a receipt may also name single components (a partial bundle).
-        """
+    def _goods(self) -> Goods:
         assert self.request is not None
-        named = (
-            [(x.line_item_id, x.quantity) for x in receipt.lines]
-            if receipt.lines is not None
-            else [(x.line_item_id, x.quantity) for x in self.request.lines]
-        )
-        counts: dict[str, int] = {}
-        for line_item_id, qty in named:
-            for part, units in self._parts(line_item_id, qty):
-                counts[part] = counts.get(part, 0) + units
-        return counts
+        return Goods(self.request, self.validated)
 
-    def _parts(self, line_item_id: str, qty: int) -> list[tuple[str, int]]:
-        """The validated lines behind a Loop line: itself, or a bundle's components."""
-        split = self._splits().get(line_item_id)
-        if split is None:
-            return [(line_item_id, qty)]
-        return [(c.line_item_id, c.quantity * qty) for c in split.components]
-
-    def _splits(self) -> dict[str, BundleSplit]:
-        bundles = self.validated.bundles if self.validated else []
-        return {b.line_item_id: b for b in bundles}
-
-    def _partial_bundles(self, counts: dict[str, int]) -> list[BundleSplit]:
-        """Bundles only partly received whose rule says a person decides the money."""
-        return [b for b in self._splits().values() if received_refund(b, counts) is None]
-
-    def _received_erp_lines(self, receipt: ReceiptInput) -> list[ErpLineRequest]:
-        return self._erp_lines(self._received_counts(receipt))
-
-    def _erp_lines(self, counts: dict[str, int]) -> list[ErpLineRequest]:
-        """ERP order lines for these units of Loop lines, in the order's line order."""
-        assert self.validated is not None
-        per_order_line: dict[str, int] = {}
-        for line_item_id, qty in counts.items():
-            order_line = self.validated.line_items[line_item_id]
-            per_order_line[order_line] = per_order_line.get(order_line, 0) + qty
-        return [
-            ErpLineRequest(
-                order_line=line.order_line,
-                item_id=line.item_id,
-                quantity=per_order_line[line.order_line],
-            )
-            for line in self.validated.lines
-            if line.order_line in per_order_line
-        ]
+    def _received_counts(self, receipt: ReceiptInput) -> dict[str, int]:
+        return self._goods().counts(receipt)
 
     def _disposition_lines(self, inspection: InspectionInput) -> list[DispositionLine]:
         assert self.request is not None
@@ -1383,43 +1333,23 @@ class ReturnWorkflow:
         )
 
     def _loop_refund_figure(self) -> Money:
-        """What Loop says the customer gets back: compared with the ERP's figure, never posted."""
+        """Loop's figure: for the units that arrived when only some did (the ERP credits what
+        was received, so the whole return's figure would always disagree)."""
         assert self.request is not None
-        totals = self.request.totals
-        figure = totals.gift_card if self.request.outcome.value == "store_credit" else totals.refund
-        if figure.amount == 0 and totals.return_total.amount > 0:
-            figure = totals.return_total - totals.handling_fee
         partial = self._partial_figure()
-        return partial if partial is not None else figure
+        return partial if partial is not None else loop_figure(self.request)
 
     def _partial_figure(self) -> Money | None:
-        """Loop's per-unit refunds for the units that arrived, when only some did: the ERP
-        credits what was received, so the whole return's figure would always disagree."""
-        assert self.request is not None
         receipt = self.receipt
         if receipt is None or receipt.lines is None:
             return None
-        counts = self._received_counts(receipt)
-        everything = self._received_counts(ReceiptInput(actor=SYSTEM))
-        if all(counts.get(k, 0) >= v for k, v in everything.items()):
+        goods = self._goods()
+        counts = goods.counts(receipt)
+        if goods.all_received(counts) or not goods.has_unit_refunds():
             return None
-        units = self.request.lines
-        if any(x.refund is None for x in units) or not workflow.patched("partial-receipt-figure"):
+        if not workflow.patched("partial-receipt-figure"):
             return None
-        figure = Money.zero(self.request.currency)
-        splits = self._splits()
-        for line in units:
-            split = splits.get(line.line_item_id)
-            if split is not None:
-                part = received_refund(split, counts)
-                if part is None:  # a person decided to carry on: Loop's whole figure is compared
-                    return None
-                figure = figure + part
-                continue
-            got = min(counts.get(line.line_item_id, 0), line.quantity)
-            if got and line.refund is not None:
-                figure = figure + line.refund.times(Decimal(got) / Decimal(line.quantity))
-        return figure.rounded()
+        return goods.received_figure(counts)
 
     def _projection(self) -> ReturnProjection:
         request = self.request
