@@ -99,7 +99,7 @@ with workflow.unsafe.imports_passed_through():
 T = TypeVar("T")
 
 SYSTEM = "system"
-LOOP_ACTOR = "loop-webhook"
+LOOP_ACTORS = frozenset({"loop-webhook", "loop-sweep"})  # Loop itself: it already knows
 _STORE_TIMEOUT = timedelta(seconds=10)
 _STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30)
@@ -668,7 +668,7 @@ class ReturnWorkflow:
             await self._audit(
                 "erp_ra_closed" if ok else "erp_ra_close_failed", SYSTEM, {"ra_id": ra.id}
             )
-        if request.actor != LOOP_ACTOR and self.request is not None:
+        if request.actor not in LOOP_ACTORS and self.request is not None:
             ok = await self._best_effort(
                 Act.LOOP_ACTION,
                 LoopActionInput(return_id=self.return_id, action=LoopAction.CANCEL),
