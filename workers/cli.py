@@ -305,6 +305,14 @@ def exceptions_resolve(
     if case is None:
         console.print(f"[red]no exception {exception_id}[/red]")
         raise typer.Exit(1)
+    if case.gate in ops.STORE_ONLY_GATES:  # found by reconciliation or the sweep: no workflow
+        try:
+            resolved = ops.resolve_in_store(_store(), case, actor, action, note)
+        except ValueError as err:
+            console.print(f"[red]refused:[/red] {err}")
+            raise typer.Exit(1) from err
+        _print_json(resolved.model_dump(mode="json"))
+        return
     if case.kind is ExceptionKind.EXCHANGE_BLOCKED:  # the exchange child owns this one
         choice = ExchangeChoice(actor=actor, option=action, item_id=erp_item_id)
         _update(ops.choose_exchange_option, case.return_id, choice)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 
+from adapters.store import Store
 from workers.ingress import workflow_id
-from workflows.exceptions import ExceptionCase
+from workflows.exceptions import ExceptionCase, ExceptionStatus, check_resolution
 from workflows.exchange import (
     ExchangeChoice,
     ExchangeOrderWorkflow,
@@ -114,3 +116,30 @@ async def choose_exchange_option(
 async def erp_event(client: Client, return_id: str, event: ErpEvent) -> None:
     """Tell a return what the ERP did to it (RA closed, flagged for review)."""
     await handle(client, return_id).signal(ReturnWorkflow.erp_event, event)
+
+
+# Cases the reconciliation and the catch-up sweep open live only in the store: no workflow
+# waits on them, so they are resolved there, with the same rules as a workflow's cases.
+STORE_ONLY_GATES = frozenset({"reconciliation", "webhooks"})
+
+
+def resolve_in_store(
+    store: Store, case: ExceptionCase, actor: str, action: str, note: str | None = None
+) -> ExceptionCase:
+    """Resolve a store-only case; refused (ValueError) like the workflow's validator would."""
+    if not actor.strip():
+        raise ValueError("an actor identity is required")
+    problem = check_resolution(case, action, erp_item_id=None, erp_order_id=None)
+    if problem:
+        raise ValueError(problem)
+    resolved = case.model_copy(
+        update={
+            "status": ExceptionStatus.RESOLVED,
+            "resolved_at": datetime.now(UTC),
+            "resolved_by": actor,
+            "resolution": action,
+            "resolution_detail": {"note": note} if note else {},
+        }
+    )
+    store.upsert_exception(resolved)
+    return resolved

@@ -19,7 +19,19 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, create_engine, event, func, or_, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import update as sa_update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -121,6 +133,29 @@ class Store:
 
     def create_all(self) -> None:
         SQLModel.metadata.create_all(self.engine, tables=TABLES)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Bring a store an older returnflow made up to this one's tables.
+
+        New columns are added as nullable (rows already there have no value) and new indexes
+        are created; without this, projection writes from the new code would fail on a column
+        the old table lacks, and the workflow's store writes would retry forever.
+        """
+        found = sa_inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in TABLES:
+                columns = {c["name"] for c in found.get_columns(table.name)}
+                for column in table.columns:
+                    if column.name not in columns:
+                        kind = column.type.compile(dialect=self.engine.dialect)
+                        conn.execute(
+                            text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+                        )
+                indexes = {i["name"] for i in found.get_indexes(table.name)}
+                for index in table.indexes:
+                    if index.name not in indexes:
+                        index.create(conn)
 
     def close(self) -> None:
         self.engine.dispose()

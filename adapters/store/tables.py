@@ -39,6 +39,9 @@ class ReturnRow(SQLModel, table=True):
         Index("ix_returns_storefront_created", "storefront", "created_at"),
         Index("ix_returns_created", "created_at"),
         Index("ix_returns_closed", "closed_at"),
+        # the KPI scorecard's week filters (cycle time, refund SLA, restock accuracy)
+        Index("ix_returns_disposed", "disposed_at"),
+        Index("ix_returns_refunded", "refunded_at"),
     )
 
     return_id: str = Field(primary_key=True)
@@ -65,6 +68,15 @@ class ReturnRow(SQLModel, table=True):
     sla_breached: bool = False
     stuck_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     open_exception_count: int = 0
+    units_received: int | None = None
+    units_restocked: int | None = None
+    units_refurbished: int | None = None
+    units_scrapped: int | None = None
+    units_returned_to_vendor: int | None = None
+    disposed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    refund_path: str | None = None
+    sync_direction: str | None = None
+    customer_key: str | None = Field(default=None, index=True)  # sha256 of the email, no PII
 
 
 class AuditEventRow(SQLModel, table=True):
@@ -159,10 +171,108 @@ class WebhookRow(SQLModel, table=True):
     truncated: bool = False
 
 
+class SweepRunRow(SQLModel, table=True):
+    """One catch-up sweep: the window it listed and what webhooks had missed in it.
+
+    The newest finished run's `until` is the next sweep's high-water mark.
+    """
+
+    __tablename__ = "sweep_runs"
+    __table_args__ = (Index("ix_sweep_runs_finished", "finished_at"),)
+
+    id: str = Field(primary_key=True)
+    since: datetime = Field(sa_type=UTCDateTime)
+    until: datetime = Field(sa_type=UTCDateTime)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    listed: int = 0
+    signalled: int = 0
+    missed: int = 0  # returns webhooks never told us about in their current state
+    inactive_subscriptions: int = 0
+
+
+class SweepSignalRow(SQLModel, table=True):
+    """The last state the sweep handed to a return's workflow, so overlaps count once."""
+
+    __tablename__ = "sweep_signals"
+    __table_args__ = (Index("ix_sweep_signals_at", "signalled_at"),)
+
+    return_id: str = Field(primary_key=True)
+    digest: str
+    loop_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    signalled_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ReconciliationRunRow(SQLModel, table=True):
+    """One reconciliation of a period: progress while it runs, totals and deltas after."""
+
+    __tablename__ = "reconciliation_runs"
+    __table_args__ = (Index("ix_reconciliation_runs_end", "period_end", "finished_at"),)
+
+    id: str = Field(primary_key=True)
+    period_start: datetime = Field(sa_type=UTCDateTime)
+    period_end: datetime = Field(sa_type=UTCDateTime)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    windows_total: int = 0
+    windows_done: int = 0
+    loop_count: int = 0
+    erp_count: int = 0
+    count_delta: int = 0
+    amount_delta: Decimal = Field(default=Decimal("0"), sa_type=Money4)  # sum of |per return|
+    totals: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDoc)
+    finding_counts: dict[str, Any] = Field(default_factory=dict, sa_type=JsonDoc)
+
+
+class ReconciliationFindingRow(SQLModel, table=True):
+    """One mismatch a run found; (run_id, id) makes a re-run of a step a no-op."""
+
+    __tablename__ = "reconciliation_findings"
+    __table_args__ = (Index("ix_reconciliation_findings_kind", "run_id", "kind"),)
+
+    run_id: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    kind: str
+    return_id: str
+    erp_document_id: str | None = None
+    storefront: str | None = None
+    currency: str | None = None
+    loop_amount: Decimal | None = Field(default=None, sa_type=Money4)
+    erp_amount: Decimal | None = Field(default=None, sa_type=Money4)
+    exception_id: str | None = None
+
+
+class ReconciliationItemRow(SQLModel, table=True):
+    """A staged record from Loop or the ERP for one run, so matching is SQL, not memory.
+
+    `source` is 'loop' or the ERP document kind; `key` the Loop return id or the ERP doc id.
+    """
+
+    __tablename__ = "reconciliation_items"
+    __table_args__ = (Index("ix_reconciliation_items_return", "run_id", "return_id", "source"),)
+
+    run_id: str = Field(primary_key=True)
+    source: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    return_id: str | None = None
+    state: str | None = None
+    storefront: str | None = None
+    currency: str | None = None
+    amount: Decimal | None = Field(default=None, sa_type=Money4)
+    refunded: Decimal | None = Field(default=None, sa_type=Money4)
+    at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 TABLES = [
     ReturnRow.__table__,  # type: ignore[attr-defined]
     AuditEventRow.__table__,  # type: ignore[attr-defined]
     ExceptionRow.__table__,  # type: ignore[attr-defined]
     SkuMappingRow.__table__,  # type: ignore[attr-defined]
     WebhookRow.__table__,  # type: ignore[attr-defined]
+    SweepRunRow.__table__,  # type: ignore[attr-defined]
+    SweepSignalRow.__table__,  # type: ignore[attr-defined]
+    ReconciliationRunRow.__table__,  # type: ignore[attr-defined]
+    ReconciliationFindingRow.__table__,  # type: ignore[attr-defined]
+    ReconciliationItemRow.__table__,  # type: ignore[attr-defined]
 ]
