@@ -45,6 +45,10 @@ class DocumentListing(ABC):
     @abstractmethod
     def _entry(self, row: ET.Element, kind: ErpDocumentKind) -> ErpLedgerEntry: ...
 
+    def _in_ledger(self, row: ET.Element, kind: ErpDocumentKind) -> bool:
+        """Whether the row is a posted document (drafts are not, for reconciliation)."""
+        return True
+
     async def _find(
         self, kind: ErpDocumentKind, *, ref: str = "", code: str = ""
     ) -> ET.Element | None:
@@ -65,5 +69,5 @@ class DocumentListing(ABC):
             kind, since=since.astimezone(UTC).isoformat(), until=until.astimezone(UTC).isoformat()
         )
         async for row in rows:
-            if self._kind_of(row) is kind:
+            if self._kind_of(row) is kind and self._in_ledger(row, kind):
                 yield self._entry(row, kind)

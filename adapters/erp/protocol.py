@@ -106,7 +106,8 @@ class ErpAdapter(Protocol):
     def iter_documents(
         self, kind: ErpDocumentKind, since: datetime, until: datetime
     ) -> AsyncIterator[ErpLedgerEntry]:
-        """Stream returnflow's documents of one kind created in [since, until), page by page."""
+        """Stream returnflow's posted documents of one kind created in [since, until), page by
+        page (a draft, e.g. a Prima credit awaiting payment, is not in the ledger yet)."""
         ...
 
     async def find_document(self, kind: str, external_id: str) -> ErpDocument | None: ...

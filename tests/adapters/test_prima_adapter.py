@@ -6,6 +6,7 @@ answers inside a successful reply read and typed."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -28,6 +29,7 @@ from workflows.model import (
     CreditRequest,
     Disposition,
     DispositionRequest,
+    ErpDocumentKind,
     ErpLineRequest,
     ItemReceiptRequest,
     Money,
@@ -236,3 +238,32 @@ async def test_the_company_handler_needs_the_right_company(
     finally:
         await right.aclose()
         await wrong.aclose()
+
+
+async def test_a_credit_awaiting_payment_is_not_in_the_ledger_until_it_posts(
+    prima_adapter: PrimaAdapter,
+) -> None:
+    """So reconciliation sees a storefront refund with no posted credit note past its window."""
+    since = datetime.now(UTC) - timedelta(hours=1)
+    order, ra, _ = await returned(prima_adapter, "6301", {})
+    credit = await prima_adapter.create_credit(
+        CreditRequest(external_id=external_id("6301", "cm"), return_authorization_id=ra.id)
+    )
+
+    async def listed() -> list[str | None]:
+        until = datetime.now(UTC) + timedelta(hours=1)
+        entries = prima_adapter.iter_documents(ErpDocumentKind.CREDIT_MEMO, since, until)
+        return [e.return_id async for e in entries]
+
+    assert "6301" not in await listed()
+    assert credit.amount is not None
+    await prima_adapter.issue_refund(
+        RefundRequest(
+            external_id=external_id("6301", "rf"),
+            credit_id=credit.id,
+            customer_id=order.customer_id,
+            amount=credit.amount,
+            storefront_refund_reference="psp-ref-2",
+        )
+    )
+    assert "6301" in await listed()

@@ -347,8 +347,18 @@ async def test_iter_documents_lists_a_window_page_by_page(erp: Driver) -> None:
     start = datetime.now(UTC) - timedelta(seconds=1)
     ids, totals = {}, {}
     for rid, order_name in (("9601", "#1001"), ("9602", "#1004"), ("9603", "#1006")):
-        _, _, credit = await credited(erp, rid, receive=False, order_name=order_name)
+        order, _, credit = await credited(erp, rid, receive=False, order_name=order_name)
         ids[rid], totals[rid] = credit.id, catalog_total(order_name)
+        assert credit.amount is not None
+        # the ledger lists posted credits; Prima posts a credit note when its payment confirms
+        refund = RefundRequest(
+            external_id=external_id(rid, "rf"),
+            credit_id=credit.id,
+            customer_id=order.customer_id,
+            amount=credit.amount,
+            storefront_refund_reference=f"psp-{rid}",
+        )
+        await erp.adapter.issue_refund(refund)
     end = datetime.now(UTC) + timedelta(seconds=1)
     listed = [e async for e in erp.adapter.iter_documents(ErpDocumentKind.CREDIT_MEMO, start, end)]
     mine = {e.return_id: e for e in listed if e.return_id in ids}

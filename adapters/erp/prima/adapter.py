@@ -63,6 +63,9 @@ def _data(**attrs: object) -> ET.Element:
     return ET.Element("Data", {k: str(v) for k, v in attrs.items() if v is not None})
 
 
+
+AWAITING = "Awaiting Payment"  # Prima holds a calculated credit until payment confirms
+
 class PrimaAdapter(DocumentListing):
     system = "prima"
 
@@ -203,6 +206,11 @@ class PrimaAdapter(DocumentListing):
 
     def _entry(self, row: ET.Element, kind: ErpDocumentKind) -> ErpLedgerEntry:
         return documents.ledger_entry(row, kind)
+
+    def _in_ledger(self, row: ET.Element, kind: ErpDocumentKind) -> bool:
+        """A sales credit awaiting the gateway's confirmation is not posted yet: a refund it
+        stays behind for longer than the grace window is refund_without_credit."""
+        return not (kind is ErpDocumentKind.CREDIT_MEMO and row.get("Status") == AWAITING)
 
     async def concurrency_limit(self) -> int | None:
         return None
