@@ -23,6 +23,7 @@ from temporalio.service import RPCError
 from adapters.loop.payload import PayloadError, parse_webhook
 from adapters.loop.signature import verify_any
 from adapters.store import Store
+from workers.metrics import observe_ingress
 from workers.settings import Settings
 from workflows.model import LoopEvent, ReturnConfig, ReturnStart
 from workflows.returns import ReturnWorkflow
@@ -132,4 +133,5 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
             return answer(503, {"ok": False, "temporal": str(err)})
         return answer(200, {"ok": True})
 
+    observe_ingress(app)  # traces, webhook counters, /metrics, /livez
     return app
