@@ -140,6 +140,14 @@ class ReturnWorkflow:
     def __init__(self, start: ReturnStart) -> None:
         self.return_id = start.return_id
         self.config: ReturnConfig = start.config
+        # Everything since the walking skeleton (dispositions, refund paths, exchanges, cancels
+        # both ways, escalation of blocking cases, bundles, the over-refund guard, customer
+        # history, Loop review and early-refund signals) sits behind this one patch, asked
+        # once here, before any local activity: a patch asked later can land in a different
+        # workflow task on replay than it did live (a worker killed during a local activity
+        # shifts the task boundary) and fail the replay. Returns started before it keep the
+        # skeleton's behaviour to the end.
+        self.release2 = workflow.patched("release-2")
         self.lc = ReturnLifecycle()
         self.request: ReturnRequest | None = None
         self.validated: ValidatedReturn | None = None
@@ -290,7 +298,7 @@ class ReturnWorkflow:
             "receive", receipt.actor, {"item_receipt_id": doc.id, "note": receipt.note}
         )
         partial = self._goods().partial_bundles(self._received_counts(receipt))
-        if partial and workflow.patched("bundles"):
+        if partial and self.release2:
             counts = self._received_counts(receipt)
             for split in partial:
                 await self._open(
@@ -325,7 +333,7 @@ class ReturnWorkflow:
                 inspected_at=workflow.now(),
             ),
         )
-        if workflow.patched("dispositions"):
+        if self.release2:
             await self._dispose(lines, inspection)
         self.gates_passed.append("inspection")
         await self._move(
@@ -485,7 +493,7 @@ class ReturnWorkflow:
         assert request is not None and validated is not None and credit is not None
         if request.outcome is not ReturnOutcome.EXCHANGE or not request.exchanges:
             return False
-        if not workflow.patched("exchange-child"):
+        if not self.release2:
             return False
         lines: dict[str, int] = {}
         for item in request.exchanges:
@@ -539,7 +547,7 @@ class ReturnWorkflow:
         storefront-first: Loop processes (the storefront refunds), then the ERP records it.
         Store credit: Loop issues the gift card, the ERP records the liability.
         """
-        if not workflow.patched("refund-paths"):
+        if not self.release2:
             self.refund_path = "original_tender"
             await self._refund()
             await self._loop_action(LoopAction.PROCESS)
@@ -648,7 +656,7 @@ class ReturnWorkflow:
             await self._resolve(
                 case, request.actor, Resolution.CANCEL_RETURN.value, {"reason": request.reason}
             )
-        if workflow.patched("cancel-both-ways"):
+        if self.release2:
             await self._cancel_elsewhere(request)
         await self._move("cancel", request.actor, {"reason": request.reason})
 
@@ -744,7 +752,7 @@ class ReturnWorkflow:
             elif name == "breach":
                 self.breaches.append(SlaBreach(gate=gate, due_at=due, breached_at=workflow.now()))
                 self._breached_gates.add(gate)
-                if open_on_breach or (escalate is not None and workflow.patched("blocked-sla")):
+                if open_on_breach or (escalate is not None and self.release2):
                     breach_case = await self._open(
                         breach_kind,
                         gate,
@@ -756,7 +764,7 @@ class ReturnWorkflow:
                     self._upsert_search()
             else:
                 cases = [breach_case] if breach_case is not None else []
-                if escalate is not None and workflow.patched("blocked-sla"):
+                if escalate is not None and self.release2:
                     cases += escalate()
                 await self._escalate([c for c in cases if c.status is ExceptionStatus.OPEN], climb)
         self._breached_gates.discard(gate)
@@ -967,7 +975,7 @@ class ReturnWorkflow:
             self.label_status = event.label_status
         if event.topic == "restock":
             self.restock_signals += 1  # a signal only: stock moves on inspection, never on this
-        if self.lc.state not in TERMINAL_STATES and workflow.patched("loop-signals-v2"):
+        if self.lc.state not in TERMINAL_STATES and self.release2:
             self._watch_loop_state(event)
         if (
             event.state == "cancelled"
@@ -1295,7 +1303,7 @@ class ReturnWorkflow:
     def _paid_for_returned(self) -> Money | None:
         """What the customer paid for the lines on the RA (None before validation or in another
         currency): no credit may exceed it, however many returns the order has."""
-        if self.validated is None or not workflow.patched("over-refund-guard"):
+        if self.validated is None or not self.release2:
             return None
         order = self.validated.order
         if self.credit is None or self.credit.subtotal.currency != order.currency:
@@ -1316,7 +1324,7 @@ class ReturnWorkflow:
         trusted = bool(email) and email in {
             c.strip().lower() for c in self.config.trusted_customers
         }
-        if key is None or not workflow.patched("customer-history"):
+        if key is None or not self.release2:
             return CustomerHistory(trusted=trusted)
         return await workflow.execute_local_activity(
             Act.STORE_CUSTOMER_HISTORY,
@@ -1347,7 +1355,7 @@ class ReturnWorkflow:
         counts = goods.counts(receipt)
         if goods.all_received(counts) or not goods.has_unit_refunds():
             return None
-        if not workflow.patched("partial-receipt-figure"):
+        if not self.release2:
             return None
         return goods.received_figure(counts)
 

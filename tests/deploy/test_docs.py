@@ -30,11 +30,4 @@ def test_the_patch_example_is_in_the_workflow_code() -> None:
     code = "".join(p.read_text() for p in (ROOT / "workflows").glob("*.py"))
     patches = set(re.findall(r'(?:patched|deprecate_patch)\("([a-z0-9-]+)"\)', code))
     named = set(re.findall(r'workflow\.(?:patched|deprecate_patch)\("([a-z0-9-]+)"\)', text))
-    named |= _patch_like(text)
     assert named and not named - patches, sorted(named - patches)
-
-
-def _patch_like(text: str) -> set[str]:
-    """Patch ids listed in the 'Other patches' sentence."""
-    sentence = text.split("Other patches", 1)[1].split(")", 1)[0]
-    return set(re.findall(r"`([a-z0-9-]+)`", sentence))
