@@ -102,6 +102,7 @@ class Settings(BaseSettings):
     sla_exception: timedelta = timedelta(hours=24)
     erp_retry_initial: timedelta = timedelta(seconds=1)
     erp_max_attempts: int = 6
+    activity_timeout: timedelta = timedelta(seconds=60)
     # refund governance (issue 4): JSON lists/maps in env vars, e.g.
     # RETURNFLOW_THRESHOLDS='[{"storefront": "eu", "category": "shoes", "auto_approve_below": 60}]'
     thresholds: list[Thresholds] = Field(default_factory=list)
@@ -190,6 +191,7 @@ class Settings(BaseSettings):
             finance_group_above=self.finance_group_above,
             erp_retry_initial=self.erp_retry_initial,
             erp_max_attempts=self.erp_max_attempts,
+            activity_timeout=self.activity_timeout,
             erp_task_queue=self.erp_task_queue,
             thresholds=self.thresholds,
             exception_slas=self.exception_slas,

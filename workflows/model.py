@@ -505,6 +505,9 @@ class ReturnConfig(BaseModel):
     finance_group_above: Decimal | None = None  # at or above this, only finance_approvers may
     erp_retry_initial: timedelta = timedelta(seconds=1)
     erp_max_attempts: int = 6
+    # one attempt of an ERP or Loop call, adapter retries included: how long a crashed
+    # worker's call holds its return before the server gives it to another worker
+    activity_timeout: timedelta = timedelta(seconds=60)
     notify_customer_when_blocked: bool = True
     # off only where the server cannot register attributes (the time-skipping test server)
     publish_search_attributes: bool = True

@@ -833,7 +833,7 @@ class ReturnWorkflow:
                     make_arg(),
                     result_type=result_type,
                     task_queue=self._queue_for(name),
-                    start_to_close_timeout=timedelta(seconds=60),
+                    start_to_close_timeout=self.config.activity_timeout,
                     retry_policy=RetryPolicy(
                         initial_interval=self.config.erp_retry_initial,
                         backoff_coefficient=2.0,

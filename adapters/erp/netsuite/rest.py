@@ -101,15 +101,14 @@ class NetSuiteRest:
         *,
         params: dict[str, str] | None = None,
     ) -> Record:
-        """POST `path` (a create or a transform) unless `record_type` eid:`external_id` exists.
+        """POST `path` (a create or a transform) once per `record_type` eid:`external_id`.
 
-        `body` is built only when a create is needed (it may cost reads of its own). Returns
-        the record as NetSuite holds it, read back after the write.
+        NetSuite refuses a second record with the same external id (DUP_RCRD), so the write is
+        sent first and the existing record is only looked up when the write conflicts or its
+        answer was lost: a retry finds the record, and the first attempt costs no extra read.
+        Returns the record as NetSuite holds it, read back after the write.
         """
         eid = f"eid:{external_id}"
-        existing = await self.find(record_type, eid)
-        if existing is not None:
-            return existing
 
         async def committed() -> httpx.Response | None:
             response = await self._channel.send("GET", wire.record_path(record_type, eid))
