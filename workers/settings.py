@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     erp_task_queue: str | None = None  # ERP activities on their own queue, sized to NetSuite
     max_concurrent_activities: int = 100
     max_concurrent_workflow_tasks: int = 100
+    # each cached return holds its own sandboxed copy of the workflow modules: the benchmark
+    # saw RSS pass 500 MB near the SDK's default of 1,000; a cache miss only costs a replay
+    max_cached_workflows: int = 600
     graceful_shutdown_seconds: float = 20.0
     temporal_tls: bool = False
     temporal_tls_client_cert: Path | None = None  # mTLS (Temporal Cloud, self-hosted)

@@ -36,6 +36,7 @@ def build_worker(client: Client, settings: Settings, adapters: Adapters) -> Work
         activities=[*adapters.activities(), *report_activities(client, settings, adapters)],
         max_concurrent_activities=settings.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
+        max_cached_workflows=settings.max_cached_workflows,
         interceptors=[CountActivities()],
         graceful_shutdown_timeout=timedelta(seconds=settings.graceful_shutdown_seconds),
     )
