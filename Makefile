@@ -33,5 +33,10 @@ diagram: $(STAMP)  ## regenerate docs/lifecycle.dot and .svg from the chart
 histories: $(STAMP)  ## record the saved histories CI replays (only for new paths)
 	$(BIN)/python -m tests.record_histories
 
+.PHONY: bench
+BENCHES ?= bench_overhead bench_erp_ceiling bench_ingress bench_latency bench_scale bench_drills
+bench: $(STAMP)  ## benchmarks and drills at size: docs/performance.md and docs/bench/*.json
+	for b in $(BENCHES); do $(BIN)/python -m tests.bench.$$b || exit 1; done
+
 clean:
 	rm -rf $(VENV) .returnflow

@@ -1,0 +1,131 @@
+"""The failure drills at benchmark size (the default suite runs them small in tests/drills).
+
+    python -m tests.bench.bench_drills   # BENCH_DRILL_RETURNS=300 BENCH_FUZZ_CASES=10000
+                                         # BENCH_REDELIVERY_RETURNS=50
+
+1. Chaos: returns while the worker is SIGKILLed and restarted several times and the dev server
+   stopped and restarted, on a clock in the middle of the traffic, with 20% of ERP calls
+   answered 429/5xx/timeout and a few writes committed but answered 500; exact audit after.
+2. Redelivery: every webhook three times, shuffled, against a clean run.
+3. Ingress fuzz: hypothesis-generated bodies and headers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.sandbox.server import ServedApp
+from adapters.store import Store
+from tests.bench.report import machine, publish, table
+from tests.drills.chaos import timed_drill
+from tests.drills.fuzz import draw_cases, fuzz_ingress
+from tests.drills.redelivery import redelivery_drill
+from tests.drills.stack import open_stack
+from workers.ingress import create_ingress
+
+RETURNS = int(os.environ.get("BENCH_DRILL_RETURNS", "300"))
+KILLS = int(os.environ.get("BENCH_DRILL_KILLS", "4"))
+RESTARTS = int(os.environ.get("BENCH_DRILL_RESTARTS", "2"))
+EVERY = float(os.environ.get("BENCH_DRILL_EVERY_S", "20"))
+FUZZ = int(os.environ.get("BENCH_FUZZ_CASES", "10000"))
+REDELIVERY = int(os.environ.get("BENCH_REDELIVERY_RETURNS", "50"))
+pytestmark = pytest.mark.bench
+
+
+async def chaos() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-chaos-") as tmp:
+        async with open_stack(Path(tmp), orders=RETURNS) as stack:
+            result = await timed_drill(
+                stack, RETURNS, worker_kills=KILLS, server_restarts=RESTARTS, every=EVERY
+            )
+    return result.summary()
+
+
+async def quiet() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-quiet-") as tmp:
+        async with open_stack(
+            Path(tmp), orders=2 * REDELIVERY, auto_approve_below=Decimal(1_000_000)
+        ) as stack:
+            redelivered = await redelivery_drill(stack, REDELIVERY)
+            drawn = draw_cases(FUZZ)
+            store = Store.from_url(f"sqlite:///{Path(tmp) / 'fuzz.db'}")
+            store.create_all()
+            settings = stack.settings.model_copy(update={"task_queue": "bench-fuzz-nobody"})
+            app = create_ingress(settings, stack.client, store)
+            with ServedApp(app, name="fuzz") as ingress:
+                fuzzed = await fuzz_ingress(ingress.url, store, stack.client, drawn)
+    differing = sum(a != b for a, b in zip(redelivered.clean, redelivered.shuffled, strict=True))
+    return {
+        "redelivery": {
+            "returns_per_group": REDELIVERY,
+            "deliveries_shuffled": redelivered.deliveries,
+            "end_states_differing": differing,
+            "audit_findings": redelivered.audit.findings[:10],
+        },
+        "fuzz": fuzzed.summary(),
+    }
+
+
+async def measure() -> dict[str, Any]:
+    return {"machine": machine(), "chaos": await chaos(), **await quiet()}
+
+
+def markdown(f: dict[str, Any]) -> str:
+    c, r, z = f["chaos"], f["redelivery"], f["fuzz"]
+    events = "; ".join(c["disruptions"])
+    stuck = c.get("did_not_finish", sum(f.startswith("did not finish") for f in c["findings"]))
+    other = c.get("other_findings", f"{len(c['findings']) - stuck}+ (list cut at 20)")
+    kills = sum("worker" in d for d in c["disruptions"])
+    restarts = sum("server" in d for d in c["disruptions"])
+    rows = [
+        [
+            f"chaos: worker SIGKILL x{kills}, dev server restart x{restarts}, 20% ERP "
+            f"429/5xx/timeout, {c['erp_lost_answers']} lost answers",
+            f"{c['returns']} returns, {c['seconds']} s",
+            f"**{stuck} returns did not finish**, {other} other audit findings "
+            f"(each unfinished return also counts as open in Loop); ERP documents "
+            f"{c['erp_documents']}; faults injected {c['erp_faults_injected']}",
+        ],
+        [
+            "redelivery: every event x3, shuffled",
+            f"{r['returns_per_group']} + {r['returns_per_group']} returns, "
+            f"{r['deliveries_shuffled']} shuffled deliveries",
+            f"**{r['end_states_differing']} end states differ** from the clean run; "
+            f"{len(r['audit_findings'])} audit findings",
+        ],
+        [
+            "ingress fuzz (hypothesis)",
+            f"{z['cases']} bodies/headers",
+            f"**{len(z['findings'])} findings** (accepted unsigned, 5xx, lost); "
+            f"answers {z['statuses']}",
+        ],
+    ]
+    return f"""
+{table(["drill", "size", "result"], rows)}
+
+Disruptions (seconds from start): {events}. A return not closed 300 s after its webhook is
+reported as unfinished with its last state (docs/bench/bench_drills.json); the cause found so
+far is in "What the benchmarks and drills found" above.
+The audit is exact: per return one return authorization, item receipt, credit memo and customer
+refund in the NetSuite sandbox, their amounts equal to Loop's refund to the cent, and Loop's
+return finished exactly once.
+"""
+
+
+def test_drills_at_size() -> None:
+    figures = asyncio.run(measure())
+    publish("bench_drills", "Failure drills at size", figures, markdown(figures))
+    assert figures["chaos"]["clean"]
+    assert figures["redelivery"]["end_states_differing"] == 0
+    assert figures["fuzz"]["findings"] == []
+
+
+if __name__ == "__main__":
+    test_drills_at_size()

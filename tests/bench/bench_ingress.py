@@ -1,0 +1,186 @@
+"""Ingress ack latency at fixed webhook rates with the worker busy.
+
+    python -m tests.bench.bench_ingress   # BENCH_RATES=50,100,200 BENCH_SECONDS=5
+
+`returnflow ingress` and `returnflow worker` run as their own processes. While full-lifecycle
+returns keep the worker busy, signed label webhooks (Loop's own bodies, from its sandbox) are
+sent open-loop at each of BENCH_RATES per second in turn to returns parked at the receipt gate,
+each acked only after its signal is in Temporal. Latency is measured by the sender
+(send -> answer), so it is an upper bound on the ingress's own time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.loop.signature import HEADER, sign
+from tests.bench.lifecycle import run_returns
+from tests.bench.report import machine, percentile, publish, table
+from tests.drills.chaos import bounded, create_returns
+from tests.drills.courier import Courier, created_body, event_bodies
+from tests.drills.drive import drive_to
+from tests.drills.stack import Stack, open_stack
+from tests.harness import WEBHOOK_SECRET
+
+RATES = [float(r) for r in os.environ.get("BENCH_RATES", "50,100,200").split(",")]
+SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
+PARKED = int(os.environ.get("BENCH_PARKED", "100"))
+BUSY_RETURNS = int(os.environ.get("BENCH_BUSY_RETURNS", "80"))
+PERSISTENT = os.environ.get("BENCH_PERSISTENT", "0") == "1"  # dev server on a DB file
+pytestmark = pytest.mark.bench
+
+
+async def park(stack: Stack, n: int) -> list[str]:
+    """n returns waiting at the receipt gate."""
+    returns = await create_returns(stack, n)
+    courier = Courier(stack.ingress_url)
+    try:
+        await bounded(returns, 20, lambda r: courier.deliver(created_body(r)))
+    finally:
+        await courier.aclose()
+    ids = [r["id"] for r in returns]
+    await bounded(ids, 20, lambda rid: drive_to(stack.client, rid, {"authorized"}, timeout=300))
+    return ids
+
+
+async def label_bodies(stack: Stack, ids: list[str], total: int) -> list[bytes]:
+    """`total` distinct label webhooks Loop would send for these returns."""
+    per = -(-total // len(ids))
+
+    async def scans(rid: str) -> None:
+        for k in range(per):
+            await stack.loop.label(rid, "in_transit", tracking_number=f"TRK{rid}X{k}")
+
+    await bounded(ids, 10, scans)
+    return event_bodies(await stack.loop.records(), set(ids))[-total:]
+
+
+async def blast(url: str, bodies: list[bytes], rate: float) -> tuple[list[float], dict[str, int]]:
+    """Open loop: body i leaves at i/rate s whatever happened to the others."""
+    courier = Courier(url)
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    started = time.monotonic()
+
+    async def send(body: bytes) -> None:
+        ack = await courier.post(body, {HEADER: sign(body, WEBHOOK_SECRET)})
+        latencies.append(ack.seconds * 1000)
+        statuses[str(ack.status)] = statuses.get(str(ack.status), 0) + 1
+
+    tasks = []
+    for i, body in enumerate(bodies):
+        delay = started + i / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(send(body)))
+    await asyncio.gather(*tasks)
+    await courier.aclose()
+    return latencies, statuses
+
+
+async def measure() -> dict[str, Any]:
+    host = machine()
+    total = int(max(RATES) * SECONDS)
+    with tempfile.TemporaryDirectory(prefix="bench-ingress-") as tmp:
+        async with open_stack(
+            Path(tmp),
+            orders=PARKED + BUSY_RETURNS,
+            ingress="process",
+            concurrency_limit=50,
+            persistent=PERSISTENT,
+        ) as stack:
+            await wait_healthy(stack)
+            parked = await park(stack, PARKED)
+            bodies = await label_bodies(stack, parked, total * len(RATES))
+            busy = asyncio.create_task(run_returns(stack, BUSY_RETURNS, 20))
+            await asyncio.sleep(3)  # the worker is busy before the first webhook
+            steps = []
+            for k, rate in enumerate(RATES):
+                batch = bodies[k * total : k * total + int(rate * SECONDS)]
+                sent_at = time.monotonic()
+                latencies, statuses = await blast(stack.ingress_url, batch, rate)
+                steps.append(
+                    {
+                        "rate_per_s": rate,
+                        "webhooks": len(batch),
+                        "achieved_rate_per_s": round(len(batch) / (time.monotonic() - sent_at), 1),
+                        "statuses": statuses,
+                        "ack_p50_ms": round(percentile(latencies, 50), 1),
+                        "ack_p99_ms": round(percentile(latencies, 99), 1),
+                        "ack_max_ms": round(max(latencies), 1),
+                        "worker_busy_throughout": not busy.done(),
+                    }
+                )
+                print(steps[-1], flush=True)
+                await asyncio.sleep(3)  # let the ingress drain before the next rate
+            busy_runs, busy_seconds = await busy
+    return {
+        "machine": host,
+        "dev_server_db": "file" if PERSISTENT else "memory",
+        "seconds_per_rate": SECONDS,
+        "rates": steps,
+        "busy_returns_completed": len(busy_runs),
+        "busy_seconds": round(busy_seconds, 1),
+    }
+
+
+async def wait_healthy(stack: Stack, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                if (await http.get(f"{stack.ingress_url}/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("the ingress process did not come up")
+            await asyncio.sleep(0.3)
+
+
+def markdown(f: dict[str, Any]) -> str:
+    rows = [
+        [
+            f"{r['rate_per_s']:.0f}/s offered, {r['achieved_rate_per_s']}/s answered",
+            f"**{r['ack_p50_ms']} ms**",
+            f"**{r['ack_p99_ms']} ms**",
+            f"{r['ack_max_ms']} ms",
+            r["statuses"],
+            "yes" if r["worker_busy_throughout"] else "no",
+        ]
+        for r in f["rates"]
+    ]
+    header = ["rate", "p50", "p99", "max", "answers", "worker busy throughout"]
+    return f"""
+`returnflow ingress` (its own process) answering signed Loop label webhooks sent open-loop for
+{f["seconds_per_rate"]:.0f} s at each rate, each acked only after its signal is in Temporal
+(dev server DB: {f["dev_server_db"]}), while {f["busy_returns_completed"]} full-lifecycle
+returns kept the worker busy.
+
+{table(header, rows)}
+
+Target: p99 < 50 ms at 200/s. Latency is measured by the sender (send → answer; "None" = no
+answer within 10 s), on the same 2 cores as the ingress, the worker, the dev server and the
+sandboxes.
+"""
+
+
+def test_ingress_latency() -> None:
+    figures = asyncio.run(measure())
+    publish("bench_ingress", "Ingress ack latency", figures, markdown(figures))
+    # no refusal and no 5xx; "None" (the sender gave up after 10 s) is a figure, not a failure
+    for step in figures["rates"]:
+        assert set(step["statuses"]) <= {"202", "200", "None"}
+
+
+if __name__ == "__main__":
+    test_ingress_latency()

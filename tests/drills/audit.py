@@ -1,0 +1,91 @@
+"""The exact audit every drill ends with, read from the sandboxes' own records (/_sandbox/).
+
+For each return: exactly one return authorization, item receipt, credit memo and customer
+refund in the ERP (by external id loop-<return>-…), their amounts equal to Loop's refund figure
+to the cent, Loop's return closed by exactly one successful process or close. Anything else
+is a finding.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from adapters.sandbox.catalog import cents
+from adapters.sandbox.loop import LoopSandboxControl
+from adapters.sandbox.netsuite import NetSuiteSandboxControl
+
+ONE_EACH = ("returnAuthorization", "itemReceipt", "creditMemo", "customerRefund")
+MONEY = ("creditMemo", "customerRefund")
+FINISHING_ACTIONS = ("process", "close")
+
+
+@dataclass
+class Audit:
+    returns: int
+    documents: Counter[str] = field(default_factory=Counter)  # record type -> count, all returns
+    findings: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+def return_of(external_id: str) -> str | None:
+    """ "loop-<return id>-<kind…>" -> return id (Loop's ids never contain a dash)."""
+    parts = external_id.split("-")
+    return parts[1] if len(parts) >= 3 and parts[0] == "loop" else None
+
+
+async def erp_by_return(netsuite: NetSuiteSandboxControl) -> dict[str, dict[str, list[dict]]]:
+    """Return id -> record type -> the records the ERP sandbox holds for it."""
+    records: dict[str, list[dict[str, Any]]] = (await netsuite.dump())["records"]
+    found: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
+    for record_type, rows in records.items():
+        for row in rows:
+            rid = return_of(str(row.get("externalId") or ""))
+            if rid is not None:
+                found[rid][record_type].append(row)
+    return found
+
+
+async def audit_returns(
+    loop: LoopSandboxControl, netsuite: NetSuiteSandboxControl, return_ids: list[str]
+) -> Audit:
+    erp = await erp_by_return(netsuite)
+    loop_records = await loop.records()
+    finished = Counter(  # process (Loop refunds) or close (the ERP refunded): refusals left out
+        str(a["return_id"])
+        for a in loop_records["actions"]
+        if a.get("action") in FINISHING_ACTIONS and a.get("outcome") in ("queued", "done")
+    )
+    report = Audit(returns=len(return_ids))
+    for rid in return_ids:
+        docs = erp.get(rid, {})
+        for record_type, rows in docs.items():
+            report.documents[record_type] += len(rows)
+        counts = {t: len(docs.get(t, [])) for t in ONE_EACH}
+        if any(n != 1 for n in counts.values()):
+            report.findings.append(f"{rid}: ERP documents {counts}")
+        loop_return = loop_records["returns"].get(rid)
+        if loop_return is None:
+            report.findings.append(f"{rid}: unknown to Loop")
+            continue
+        if loop_return["state"] != "closed":
+            report.findings.append(f"{rid}: Loop state {loop_return['state']}")
+        if finished[rid] != 1:
+            report.findings.append(f"{rid}: finished in Loop {finished[rid]} times")
+        loop_refund = cents(Decimal(str(loop_return["refund"])))
+        for record_type in MONEY:
+            for row in docs.get(record_type, []):
+                erp_amount = cents(Decimal(str(row["total"])))
+                if erp_amount != loop_refund:
+                    report.findings.append(
+                        f"{rid}: {record_type} {erp_amount} != Loop refund {loop_refund}"
+                    )
+    strays = set(erp) - set(return_ids)
+    if strays:
+        report.findings.append(f"ERP documents for returns nobody created: {sorted(strays)[:10]}")
+    return report

@@ -1,0 +1,181 @@
+"""The failure drill: many returns while the worker is SIGKILLed, the Temporal server restarts and
+the ERP answers a share of calls with 429, 5xx and timeouts; then the exact audit.
+
+`phased_drill` puts each disruption at a gate (every return parked there), so the small version
+in the default suite is deterministic. `timed_drill` fires disruptions on a clock in the middle
+of the traffic, for the large benchmark version, and reports how long the stragglers took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.drills.audit import Audit, audit_returns
+from tests.drills.courier import Courier, created_body
+from tests.drills.drive import DriveError, drive_to
+from tests.drills.stack import Stack
+
+LOST_ANSWERS = 3
+STUCK = "did not finish: "  # writes the ERP commits but answers 500, as when the answer is lost
+
+
+@dataclass
+class DrillResult:
+    returns: int
+    seconds: float
+    audit: Audit
+    disruptions: list[str] = field(default_factory=list)
+    faults_injected: dict[str, int] = field(default_factory=dict)
+    lost_answers: int = 0
+    throttled: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "returns": self.returns,
+            "seconds": round(self.seconds, 1),
+            "disruptions": self.disruptions,
+            "erp_faults_injected": self.faults_injected,
+            "erp_lost_answers": self.lost_answers,
+            "erp_429_governance": self.throttled,
+            "erp_documents": dict(self.audit.documents),
+            "did_not_finish": sum(f.startswith(STUCK) for f in self.audit.findings),
+            "other_findings": sum(not f.startswith(STUCK) for f in self.audit.findings),
+            "findings": self.audit.findings[:40],
+            "clean": self.audit.clean,
+        }
+
+
+async def erp_faults(stack: Stack, rate: float, seed: int = 7) -> None:
+    """`rate` of ERP API calls fail: a third 429, a third 500, a third hang then 504."""
+    share = rate / 3
+    await stack.netsuite.faults(
+        rate_429=share, rate_5xx=share, rate_timeout=share, timeout_seconds=0.5, seed=seed
+    )
+    await stack.netsuite.lose_responses(LOST_ANSWERS)
+
+
+async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[Any]]) -> None:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(item: Any) -> None:
+        async with gate:
+            await work(item)
+
+    await asyncio.gather(*(one(i) for i in items))
+
+
+async def create_returns(stack: Stack, n: int, limit: int = 20) -> list[dict[str, Any]]:
+    created: list[dict[str, Any]] = []
+
+    async def one(_: int) -> None:
+        created.append(await stack.create_return())
+
+    await bounded(list(range(n)), limit, one)
+    return created
+
+
+async def finish(stack: Stack, return_ids: list[str], started: float, **extra: Any) -> DrillResult:
+    dump = await stack.netsuite.dump(with_records=False)
+    await stack.netsuite.faults()  # off, so the audit reads a quiet account
+    audit = await audit_returns(stack.loop, stack.netsuite, return_ids)
+    return DrillResult(
+        returns=len(return_ids),
+        seconds=time.monotonic() - started,
+        audit=audit,
+        faults_injected=dump["faults"]["injected"],
+        lost_answers=dump["lostAnswers"]["lost"],
+        throttled=dump["governance"]["rejected"],
+        **extra,
+    )
+
+
+async def phased_drill(
+    stack: Stack, n: int, *, fault_rate: float = 0.2, concurrency: int = 10, timeout: float = 90
+) -> DrillResult:
+    started = time.monotonic()
+    await erp_faults(stack, fault_rate)
+    returns = await create_returns(stack, n)
+    ids = [r["id"] for r in returns]
+    courier = Courier(stack.ingress_url)
+    try:
+        await bounded(returns, concurrency, lambda r: courier.deliver(created_body(r), timeout))
+    finally:
+        await courier.aclose()
+    disruptions: list[str] = []
+
+    async def phase(final: set[str]) -> None:
+        await bounded(
+            ids, concurrency, lambda rid: drive_to(stack.client, rid, final, timeout=timeout)
+        )
+
+    await phase({"authorized"})
+    stack.restart_worker()
+    disruptions.append("worker SIGKILL + restart with every return at the receipt gate")
+    await phase({"received"})
+    await stack.restart_server()
+    disruptions.append("dev server stop + restart with every return at the inspection gate")
+    await phase({"closed"})
+    return await finish(stack, ids, started, disruptions=disruptions)
+
+
+async def timed_drill(
+    stack: Stack,
+    n: int,
+    *,
+    worker_kills: int,
+    server_restarts: int,
+    every: float,
+    fault_rate: float = 0.2,
+    concurrency: int = 50,
+    straggle: float = 300,
+) -> DrillResult:
+    """Disruptions every `every` seconds (kills first, alternating), mid-traffic. A return
+    not closed `straggle` seconds after its webhook is a finding, not a hang."""
+    started = time.monotonic()
+    await erp_faults(stack, fault_rate)
+    returns = await create_returns(stack, n)
+    ids = [r["id"] for r in returns]
+    plan = [
+        what
+        for k in range(max(worker_kills, server_restarts))
+        for what, count in (("worker", worker_kills), ("server", server_restarts))
+        if k < count
+    ]
+    disruptions: list[str] = []
+
+    async def disrupt() -> None:
+        for what in plan:
+            await asyncio.sleep(every)
+            at = round(time.monotonic() - started, 1)
+            if what == "worker":
+                stack.restart_worker()
+                disruptions.append(f"{at}s worker SIGKILL + restart")
+            else:
+                await stack.restart_server()
+                disruptions.append(f"{at}s dev server stop + restart")
+
+    courier = Courier(stack.ingress_url)
+
+    stuck: list[str] = []
+
+    async def one(loop_return: dict[str, Any]) -> None:
+        await courier.deliver(created_body(loop_return), deadline=600)
+        try:
+            await drive_to(stack.client, loop_return["id"], {"closed"}, timeout=straggle, poll=0.5)
+        except DriveError as err:  # reported with the audit, so one stuck return ends no run
+            stuck.append(str(err)[:400])
+
+    chaos = asyncio.create_task(disrupt())
+    try:
+        await bounded(returns, concurrency, one)
+        await chaos
+    finally:
+        chaos.cancel()
+        await courier.aclose()
+    result = await finish(stack, ids, started, disruptions=disruptions)
+    result.audit.findings[:0] = [f"{STUCK}{e}" for e in stuck]
+    return result
