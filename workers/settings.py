@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from workflows.exceptions import ExceptionKind
 from workflows.model import (
     Disposition,
+    ErpReturnState,
     Escalation,
     GateSlas,
     ReturnConfig,
@@ -61,6 +62,9 @@ class Settings(BaseSettings):
     netsuite_store_credit_account_id: str | None = "4"
     netsuite_store_credit_payment_method_id: str | None = "5"
     netsuite_storefront_refund_account_id: str | None = "5"
+    netsuite_review_field: str = Field(  # the RA checkbox that means "a person must review"
+        default="custbody_rf_review", pattern=r"^custbody[a-z0-9_]*$"
+    )
     mappings_file: str | None = None  # the TOML mapping file (docs/mappings.example.toml)
     erp_max_concurrency: int = 4
 
@@ -79,6 +83,8 @@ class Settings(BaseSettings):
     khaos_posting: Literal["realtime", "batched"] = "realtime"
     khaos_batch_window: timedelta = timedelta(milliseconds=250)
     khaos_batch_size: int = 50
+    khaos_review_flag: str = "ON_HOLD"  # the return's boolean field that means "review this"
+    khaos_return_states: dict[str, ErpReturnState] = Field(default_factory=dict)  # extra words
 
     # Prima (RETURNFLOW_ERP_SYSTEM=prima): the OpenEdge handler at <base>/wsa/wsa<env>
     prima_base_url: str = "http://127.0.0.1:8082"
@@ -86,6 +92,8 @@ class Settings(BaseSettings):
     prima_company: str | None = None  # set: comwsomhandler with this company id
     prima_mapping_file: str | None = None  # [prima.items]/[prima.reasons]; else mappings_file
     prima_default_reason: str = "UNWANTED"  # a reason whose depot is the resale returns depot
+    prima_review_flag: str = "OnHold"  # the sales return's Yes/No attribute meaning "review"
+    prima_return_states: dict[str, ErpReturnState] = Field(default_factory=dict)  # extra words
 
     # ingress
     ingress_host: str = "127.0.0.1"
@@ -123,6 +131,9 @@ class Settings(BaseSettings):
     sweep_interval: timedelta = timedelta(minutes=5)
     sweep_overlap: timedelta = timedelta(minutes=2)  # re-list a little before the high-water mark
     sweep_first_lookback: timedelta = timedelta(days=1)  # the first sweep's window
+    # the ERP status sweep: RAs closed or flagged in the ERP's own screens (no ERP pushes them)
+    erp_sweep_interval: timedelta = timedelta(minutes=10)
+    erp_sweep_page: int = Field(default=200, ge=1, le=1000)
     reconcile_grace: timedelta = timedelta(hours=24)  # how long the ERP may lag Loop
     reconcile_window: timedelta = timedelta(days=1)  # one chunk of a reconciliation run
     reconcile_hour_utc: int = 2  # the daily run reconciles yesterday at this hour

@@ -73,6 +73,7 @@ def build_erp(settings: Settings) -> ErpAdapter:
 def build_khaos(settings: Settings) -> ErpAdapter:
     from adapters.erp.khaos import KhaosAdapter, KhaosConfig
 
+    states = {**KhaosConfig().return_states, **settings.khaos_return_states}
     return KhaosAdapter(
         base_url=settings.khaos_base_url,
         exe=settings.khaos_exe,
@@ -87,6 +88,8 @@ def build_khaos(settings: Settings) -> ErpAdapter:
             posting=settings.khaos_posting,
             batch_window_seconds=settings.khaos_batch_window.total_seconds(),
             batch_size=settings.khaos_batch_size,
+            review_flag=settings.khaos_review_flag,
+            return_states=states,
         ),
         max_concurrency=settings.erp_max_concurrency,
     )
@@ -102,6 +105,8 @@ def build_prima(settings: Settings) -> ErpAdapter:
         PrimaConfig.from_file(mapping) if mapping else PrimaConfig(),
         default_reason=settings.prima_default_reason,
         company=settings.prima_company,
+        review_flag=settings.prima_review_flag,
+        return_states={**PrimaConfig().return_states, **settings.prima_return_states},
     )
     return PrimaAdapter(
         base_url=settings.prima_base_url,
@@ -120,6 +125,7 @@ def netsuite_books(settings: Settings) -> Any:
         store_credit_account_id=settings.netsuite_store_credit_account_id,
         store_credit_payment_method_id=settings.netsuite_store_credit_payment_method_id,
         storefront_refund_account_id=settings.netsuite_storefront_refund_account_id,
+        review_field=settings.netsuite_review_field,
     )
 
 

@@ -417,6 +417,36 @@ class CloseAuthorizationRequest(BaseModel):
     reason: str
 
 
+class ReviewFlagRequest(BaseModel):
+    """Tick the ERP's review flag on a return's RA (Loop flagged the return first)."""
+
+    return_authorization_id: str
+    note: str
+
+
+class ErpReturnState(StrEnum):
+    """Where a return's RA stands in the ERP, in words every ERP's statuses map onto."""
+
+    OPEN = "open"  # authorised, nothing received yet
+    RECEIVED = "received"  # some or all goods arrived, not credited yet
+    CREDITED = "credited"  # the credit is posted
+    CLOSED = "closed"  # closed by a person in the ERP (lines closed, nothing more expected)
+    CANCELLED = "cancelled"
+
+
+ERP_ENDED = frozenset({ErpReturnState.CLOSED, ErpReturnState.CANCELLED})
+
+
+class ErpReturnStatus(BaseModel):
+    """One return's RA as the ERP status sweep reads it."""
+
+    return_id: str
+    document_id: str
+    state: ErpReturnState
+    erp_status: str  # the ERP's own words ("B", "Processed", "Cancelled"), for the audit
+    review: bool = False  # the ERP's configured review flag is set
+
+
 class ErpLedgerEntry(BaseModel):
     """One ERP document as reconciliation lists it."""
 

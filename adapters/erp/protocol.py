@@ -21,10 +21,12 @@ from workflows.model import (
     ErpDocumentKind,
     ErpLedgerEntry,
     ErpOrder,
+    ErpReturnStatus,
     ItemReceiptRequest,
     OrderRef,
     RefundRequest,
     ReturnAuthorizationRequest,
+    ReviewFlagRequest,
     SalesOrderRequest,
     StoreCreditRequest,
 )
@@ -101,6 +103,15 @@ class ErpAdapter(Protocol):
 
     async def close_return_authorization(self, request: CloseAuthorizationRequest) -> ErpDocument:
         """Close an RA nothing was received against (the return was cancelled in Loop)."""
+        ...
+
+    async def return_statuses(self, return_ids: list[str]) -> dict[str, ErpReturnStatus]:
+        """Where each return's RA stands and whether its review flag is set, read in as few
+        calls as the ERP allows; a return with no RA in the ERP is left out."""
+        ...
+
+    async def flag_for_review(self, request: ReviewFlagRequest) -> ErpDocument:
+        """Set the review flag on an RA; setting it again changes nothing."""
         ...
 
     def iter_documents(

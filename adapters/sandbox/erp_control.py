@@ -1,5 +1,6 @@
 """Control client for the SOAP ERP sandboxes (Khaos, Prima): reset, faults, lost answers,
-and the record dump, read the same way for both."""
+the record dump, read the same way for both, and what a person does to a return in the ERP's
+own screens."""
 
 from __future__ import annotations
 
@@ -48,3 +49,12 @@ class ErpSandboxControl(SandboxControl):
         return next(
             (int(r["level"]) for r in rows if r["item"] == item and r["location"] == location), 0
         )
+
+    async def close_return(self, code: str) -> str:
+        """A person ends the return in the ERP (Prima closes it, Khaos cancels it): its status."""
+        status: str = (await self._send("POST", f"returns/{code}/close")).json()["status"]
+        return status
+
+    async def set_return_fields(self, code: str, **fields: bool | str) -> None:
+        """A person edits the return's own fields, e.g. ticks the flag that holds it for review."""
+        await self._send("POST", f"returns/{code}/fields", fields)

@@ -5,6 +5,7 @@ that arrive inside a successful answer or as Khaos's documented faults."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import httpx
 import pytest
@@ -33,10 +34,12 @@ from workflows.model import (
     Disposition,
     DispositionRequest,
     ErpLineRequest,
+    ErpReturnState,
     ItemReceiptRequest,
     OrderRef,
     RefundRequest,
     ReturnAuthorizationRequest,
+    ReviewFlagRequest,
     SalesOrderLine,
     SalesOrderRequest,
 )
@@ -282,6 +285,107 @@ async def test_process_return_faults_are_read_verbatim_and_typed(
         await khaos_adapter.close_return_authorization(
             CloseAuthorizationRequest(return_authorization_id=ra.id, reason="late")
         )
+
+
+# --- the status sweep and the review flag ---------------------------------------------------
+
+
+async def test_return_statuses_read_every_khaos_stage_by_associated_ref(
+    khaos_adapter: KhaosAdapter, khaos_control: KhaosSandboxControl
+) -> None:
+    _, new, _ = await return_of(khaos_adapter, "8601", order="#1002")
+    _, part, lines = await return_of(khaos_adapter, "8602", order="#1001")
+    await receive(khaos_adapter, "8602", part.id, lines[:1])
+    order, issued, lines = await return_of(khaos_adapter, "8603", order="#1003")
+    await receive(khaos_adapter, "8603", issued.id, lines)
+    credit = await khaos_adapter.create_credit(
+        CreditRequest(external_id=external_id("8603", "cm"), return_authorization_id=issued.id)
+    )
+    assert credit.amount is not None
+    await khaos_adapter.issue_refund(
+        RefundRequest(
+            external_id=external_id("8603", "rf"),
+            credit_id=credit.id,
+            customer_id=order.customer_id,
+            amount=credit.amount,
+        )
+    )
+    _, cancelled, _ = await return_of(khaos_adapter, "8604", order="#1004")
+    assert await khaos_control.close_return(cancelled.id) == "Cancelled"  # a person, in Khaos
+    statuses = await khaos_adapter.return_statuses(["8601", "8602", "8603", "8604", "8699"])
+    assert {r: (s.document_id, s.erp_status, s.state) for r, s in statuses.items()} == {
+        "8601": (new.id, "New", ErpReturnState.OPEN),
+        "8602": (part.id, "Part Received", ErpReturnState.RECEIVED),
+        "8603": (issued.id, "Issued", ErpReturnState.CREDITED),
+        "8604": (cancelled.id, "Cancelled", ErpReturnState.CANCELLED),
+    }
+
+
+async def test_a_status_the_config_does_not_know_is_left_out_not_guessed(
+    khaos_served: ServedApp, khaos_control: KhaosSandboxControl, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = make_khaos(khaos_served.url, return_states={"Received": ErpReturnState.RECEIVED})
+    try:
+        await return_of(adapter, "8611")
+        with caplog.at_level(logging.WARNING, logger="adapters.erp.return_states"):
+            assert await adapter.return_statuses(["8611"]) == {}
+        [warning] = caplog.records
+        assert "'New' of return 8611 has no state" in warning.getMessage()
+    finally:
+        await adapter.aclose()
+
+
+async def test_the_status_sweep_reads_a_few_returns_at_once(
+    khaos_served: ServedApp, khaos_control: KhaosSandboxControl
+) -> None:
+    adapter = make_khaos(khaos_served.url, status_concurrency=2)
+    try:
+        ids = [str(8620 + n) for n in range(5)]
+        for rid, order in zip(ids, ["#1001", "#1002", "#1003", "#1004", "#1005"], strict=True):
+            await return_of(adapter, rid, order=order)
+        await khaos_control.faults(latency_ms=100)
+        before = len(await khaos_control.calls())
+        assert sorted(await adapter.return_statuses(ids + ids)) == ids
+        calls = (await khaos_control.calls())[before:]
+        assert calls == ["ExportDocuments"] * 5  # one a return, repeats asked once
+        assert await khaos_control.peak_in_flight() == 2
+    finally:
+        await adapter.aclose()
+
+
+async def test_the_review_flag_is_set_once_by_its_configured_field(
+    khaos_adapter: KhaosAdapter, khaos_control: KhaosSandboxControl
+) -> None:
+    _, ra, _ = await return_of(khaos_adapter, "8631")
+    request = ReviewFlagRequest(return_authorization_id=ra.id, note="fraud check in Loop")
+    first = await khaos_adapter.flag_for_review(request)
+    again = await khaos_adapter.flag_for_review(request)
+    assert first == again and first.id == ra.id and first.external_id == external_id("8631", "ra")
+    [ret] = await khaos_control.documents("Return")
+    assert ret["fields"] == {"ON_HOLD": True, "URGENT": False, "HOLD_REASON": "fraud check in Loop"}
+    assert (await khaos_adapter.return_statuses(["8631"]))["8631"].review
+    with pytest.raises(NotFoundError):
+        await khaos_adapter.flag_for_review(
+            ReviewFlagRequest(return_authorization_id="RT99999", note="x")
+        )
+
+
+async def test_a_flag_field_the_return_does_not_have_is_refused_inside_the_answer(
+    khaos_served: ServedApp, khaos_control: KhaosSandboxControl
+) -> None:
+    urgent = make_khaos(khaos_served.url, review_flag="URGENT", review_note=None)
+    wrong = make_khaos(khaos_served.url, review_flag="REVIEW_ME")
+    try:
+        _, ra, _ = await return_of(urgent, "8641")
+        await khaos_control.set_return_fields(ra.id, URGENT=True)  # ticked in the Returns screen
+        assert (await urgent.return_statuses(["8641"]))["8641"].review
+        with pytest.raises(BusinessError) as caught:
+            await wrong.flag_for_review(ReviewFlagRequest(return_authorization_id=ra.id, note="x"))
+        assert caught.value.code == "FIELD_NOT_FOUND"
+        assert not (await wrong.return_statuses(["8641"]))["8641"].review
+    finally:
+        await urgent.aclose()
+        await wrong.aclose()
 
 
 @pytest.mark.parametrize(("cap", "peak"), [(2, 2), (None, 6)])

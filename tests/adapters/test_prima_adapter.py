@@ -26,16 +26,19 @@ from adapters.sandbox.server import ServedApp
 from tests.adapters.prima_fixtures import *  # noqa: F403
 from tests.adapters.prima_fixtures import make_prima
 from workflows.model import (
+    CloseAuthorizationRequest,
     CreditRequest,
     Disposition,
     DispositionRequest,
     ErpDocumentKind,
     ErpLineRequest,
+    ErpReturnState,
     ItemReceiptRequest,
     Money,
     OrderRef,
     RefundRequest,
     ReturnAuthorizationRequest,
+    ReviewFlagRequest,
 )
 
 
@@ -267,3 +270,100 @@ async def test_a_credit_awaiting_payment_is_not_in_the_ledger_until_it_posts(
         )
     )
     assert "6301" in await listed()
+
+
+# --- the status sweep and the hold flag ---------------------------------------------------
+
+
+async def authorised(adapter: PrimaAdapter, rid: str, order: str) -> str:
+    found = await adapter.find_sales_order(OrderRef(order_name=order))
+    lines = [
+        ErpLineRequest(order_line=x.line, item_id=x.item_id, quantity=x.quantity)
+        for x in found.lines
+    ]
+    ra = await adapter.create_return_authorization(
+        ReturnAuthorizationRequest(
+            external_id=external_id(rid, "ra"), return_id=rid, order_id=found.id, lines=lines
+        )
+    )
+    return ra.id
+
+
+async def test_return_statuses_go_out_in_batches_of_return_refs(
+    prima_served: ServedApp, prima_control: PrimaSandboxControl
+) -> None:
+    adapter = make_prima(prima_served.url, status_batch_size=2)
+    try:
+        open_ra = await authorised(adapter, "6401", "#1002")
+        _, received_ra, _ = await returned(adapter, "6402", {}, order="#1003")
+        closed_ra = await authorised(adapter, "6403", "#1004")
+        assert await prima_control.close_return(closed_ra) == "Closed"  # a person, in Prima
+        before = len(await prima_control.calls())
+        statuses = await adapter.return_statuses(["6401", "6402", "6403", "6498", "6499", "6401"])
+        assert len(await prima_control.calls()) - before == 3  # five refs, two a request
+        assert {r: (s.document_id, s.erp_status, s.state) for r, s in statuses.items()} == {
+            "6401": (open_ra, "Open", ErpReturnState.OPEN),
+            "6402": (received_ra.id, "Received", ErpReturnState.RECEIVED),
+            "6403": (closed_ra, "Closed", ErpReturnState.CLOSED),
+        }
+    finally:
+        await adapter.aclose()
+
+
+async def test_a_return_closed_in_prima_takes_no_credit_and_stays_closed(
+    prima_adapter: PrimaAdapter, prima_control: PrimaSandboxControl
+) -> None:
+    _, ra, _ = await returned(prima_adapter, "6411", {})
+    await prima_control.close_return(ra.id)
+    with pytest.raises(BusinessError):
+        await prima_adapter.create_credit(
+            CreditRequest(external_id=external_id("6411", "cm"), return_authorization_id=ra.id)
+        )
+    closed = await prima_adapter.close_return_authorization(
+        CloseAuthorizationRequest(return_authorization_id=ra.id, reason="cancelled in Loop")
+    )
+    assert closed.status == "Closed"  # already ended: cancelling it changes nothing
+    _, credited, _ = await returned(prima_adapter, "6412", {}, order="#1002")
+    await prima_adapter.create_credit(
+        CreditRequest(external_id=external_id("6412", "cm"), return_authorization_id=credited.id)
+    )
+    with pytest.raises(httpx.HTTPStatusError) as refused:  # its credit is raised: too late
+        await prima_control.close_return(credited.id)
+    assert refused.value.response.status_code == 409
+
+
+async def test_the_hold_flag_is_set_once_as_yes_by_its_configured_attribute(
+    prima_adapter: PrimaAdapter, prima_control: PrimaSandboxControl
+) -> None:
+    ra = await authorised(prima_adapter, "6421", "#1001")
+    request = ReviewFlagRequest(return_authorization_id=ra, note="fraud check in Loop")
+    first = await prima_adapter.flag_for_review(request)
+    again = await prima_adapter.flag_for_review(request)
+    assert first == again and first.id == ra and first.external_id == external_id("6421", "ra")
+    [ret] = await prima_control.documents("SalesReturn")
+    assert ret["fields"] == {"OnHold": True, "Query": False, "HoldReason": "fraud check in Loop"}
+    status = (await prima_adapter.return_statuses(["6421"]))["6421"]
+    assert status.review and status.state is ErpReturnState.OPEN
+    with pytest.raises(NotFoundError):
+        await prima_adapter.flag_for_review(
+            ReviewFlagRequest(return_authorization_id="RN99999", note="x")
+        )
+
+
+async def test_the_review_attribute_is_read_and_written_by_its_configured_name(
+    prima_served: ServedApp, prima_control: PrimaSandboxControl
+) -> None:
+    query = make_prima(prima_served.url, review_flag="Query", review_note=None)
+    wrong = make_prima(prima_served.url, review_flag="ReviewMe")
+    try:
+        ra = await authorised(query, "6431", "#1001")
+        await prima_control.set_return_fields(ra, Query=True)  # ticked in Prima's screen
+        assert (await query.return_statuses(["6431"]))["6431"].review
+        with pytest.raises(BusinessError) as caught:
+            await wrong.flag_for_review(ReviewFlagRequest(return_authorization_id=ra, note="x"))
+        assert "ReviewMe" in caught.value.message
+        [ret] = await prima_control.documents("SalesReturn")
+        assert ret["fields"]["HoldReason"] == ""  # the refused request changed nothing
+    finally:
+        await query.aclose()
+        await wrong.aclose()

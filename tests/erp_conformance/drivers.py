@@ -10,7 +10,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+from adapters.erp.khaos import KhaosAdapter
 from adapters.erp.netsuite.books import NetSuiteBooks
+from adapters.erp.prima import PrimaAdapter
 from adapters.erp.protocol import ErpAdapter
 from adapters.sandbox.erp_control import ErpSandboxControl
 from adapters.sandbox.khaos import KhaosSandboxControl
@@ -48,6 +50,14 @@ class Driver(ABC):
 
     @abstractmethod
     async def page_size(self, size: int) -> None: ...
+
+    @abstractmethod
+    async def close_in_erp(self, ra_id: str) -> None:
+        """What a person does in the ERP's own screens: close (or cancel) the return there."""
+
+    @abstractmethod
+    async def flag_in_erp(self, ra_id: str) -> None:
+        """What a person does in the ERP's own screens: tick the return's review flag."""
 
     async def aclose(self) -> None:
         await self.adapter.aclose()
@@ -118,6 +128,12 @@ class NetSuiteDriver(Driver):
     async def page_size(self, size: int) -> None:
         self.adapter.ledger_page_size = size  # type: ignore[attr-defined]
 
+    async def close_in_erp(self, ra_id: str) -> None:
+        await self.control.in_the_screens(ra_id, "close")
+
+    async def flag_in_erp(self, ra_id: str) -> None:
+        await self.control.in_the_screens(ra_id, "check", NETSUITE_BOOKS.review_field)
+
 
 # --- Khaos and Prima: one dump shape ----------------------------------------------------------
 
@@ -126,6 +142,7 @@ class _SoapDriver(Driver):
     doc_types: dict[ErpDocumentKind, str]
     places: dict[Place, list[str]]
     control: ErpSandboxControl
+    review_flag: str  # the return field the adapter is configured to read as its review flag
 
     async def stock(self, item_id: str, place: Place) -> int:
         return sum([await self.control.level(item_id, where) for where in self.places[place]])
@@ -149,6 +166,12 @@ class _SoapDriver(Driver):
     def _is(self, kind: ErpDocumentKind, doc: dict[str, Any]) -> bool:
         return True
 
+    async def close_in_erp(self, ra_id: str) -> None:
+        await self.control.close_return(ra_id)
+
+    async def flag_in_erp(self, ra_id: str) -> None:
+        await self.control.set_return_fields(ra_id, **{self.review_flag: True})
+
 
 class KhaosDriver(_SoapDriver):
     name = "khaos"
@@ -165,10 +188,11 @@ class KhaosDriver(_SoapDriver):
         ErpDocumentKind.VENDOR_RETURN: "StockAdjustment",
     }
 
-    def __init__(self, adapter: ErpAdapter, control: KhaosSandboxControl) -> None:
+    def __init__(self, adapter: KhaosAdapter, control: KhaosSandboxControl) -> None:
         self.adapter = adapter
         self.control = control
         self.khaos = control
+        self.review_flag = adapter.config.review_flag
 
     async def make_unsellable(self, item_id: str) -> None:
         await self.khaos.item_flags(item_id, web_sale=False)
@@ -190,10 +214,11 @@ class PrimaDriver(_SoapDriver):
         ErpDocumentKind.VENDOR_RETURN: "StockTransfer",
     }
 
-    def __init__(self, adapter: ErpAdapter, control: PrimaSandboxControl) -> None:
+    def __init__(self, adapter: PrimaAdapter, control: PrimaSandboxControl) -> None:
         self.adapter = adapter
         self.control = control
         self.prima = control
+        self.review_flag = adapter.config.review_flag
 
     def _is(self, kind: ErpDocumentKind, doc: dict[str, Any]) -> bool:
         if doc["type"] == "CreditPayment":

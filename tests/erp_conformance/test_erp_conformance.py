@@ -30,10 +30,12 @@ from workflows.model import (
     ErpDocumentKind,
     ErpLineRequest,
     ErpOrder,
+    ErpReturnState,
     ItemReceiptRequest,
     OrderRef,
     RefundRequest,
     ReturnAuthorizationRequest,
+    ReviewFlagRequest,
     SalesOrderLine,
     SalesOrderRequest,
     StoreCreditRequest,
@@ -337,6 +339,67 @@ async def test_close_an_authorization_nothing_was_received_against(erp: Driver) 
         await erp.adapter.close_return_authorization(
             CloseAuthorizationRequest(return_authorization_id=received_ra.id, reason="too late")
         )
+
+
+# --- the ERP side's own changes: the status sweep reads them ---------------------------------
+
+
+async def test_return_statuses_follow_the_return_through_the_erp(erp: Driver) -> None:
+    _, ra, _ = await authorized(erp, "9601")
+    _, received_ra, _, _ = await received(erp, "9602", "#1002")
+    _, credited_ra, _ = await credited(erp, "9603", order_name="#1003")
+    statuses = await erp.adapter.return_statuses(["9601", "9602", "9603", "9699"])
+    assert set(statuses) == {"9601", "9602", "9603"}  # no RA for 9699: left out, not guessed
+    assert {rid: s.state for rid, s in statuses.items()} == {
+        "9601": ErpReturnState.OPEN,
+        "9602": ErpReturnState.RECEIVED,
+        "9603": ErpReturnState.CREDITED,
+    }
+    assert [statuses[r].document_id for r in ("9601", "9602", "9603")] == [
+        ra.id,
+        received_ra.id,
+        credited_ra.id,
+    ]
+    assert not any(s.review for s in statuses.values())
+    assert all(s.erp_status for s in statuses.values())  # the ERP's own words, for the audit
+
+
+async def test_a_return_closed_in_the_erp_reads_as_ended(erp: Driver) -> None:
+    _, ra, _ = await authorized(erp, "9611")
+    await erp.close_in_erp(ra.id)
+    [status] = (await erp.adapter.return_statuses(["9611"])).values()
+    assert status.state in (ErpReturnState.CLOSED, ErpReturnState.CANCELLED)
+    _, ours, _ = await authorized(erp, "9612", "#1002")
+    await erp.adapter.close_return_authorization(
+        CloseAuthorizationRequest(return_authorization_id=ours.id, reason="cancelled in Loop")
+    )
+    [status] = (await erp.adapter.return_statuses(["9612"])).values()
+    assert status.state in (ErpReturnState.CLOSED, ErpReturnState.CANCELLED)
+
+
+async def test_the_review_flag_reads_back_from_either_side(erp: Driver) -> None:
+    _, flagged_there, _ = await authorized(erp, "9621")
+    _, flagged_here, _ = await authorized(erp, "9622", "#1002")
+    await erp.flag_in_erp(flagged_there.id)
+    request = ReviewFlagRequest(return_authorization_id=flagged_here.id, note="review in Loop")
+    first = await erp.adapter.flag_for_review(request)
+    again = await erp.adapter.flag_for_review(request)  # a retried activity: still one flag
+    assert first.id == again.id == flagged_here.id
+    statuses = await erp.adapter.return_statuses(["9621", "9622"])
+    assert statuses["9621"].review and statuses["9622"].review
+    assert statuses["9622"].state is ErpReturnState.OPEN  # a flag holds; it does not close
+    [ra] = await erp.documents(ErpDocumentKind.RETURN_AUTHORIZATION, "9622")
+    assert ra  # still exactly one RA after two flag calls
+
+
+async def test_return_statuses_for_many_returns_in_few_calls(erp: Driver) -> None:
+    ids = [str(9700 + n) for n in range(6)]
+    orders = ["#1001", "#1002", "#1003", "#1004", "#1005", "#1006"]
+    for rid, order_name in zip(ids, orders, strict=True):
+        await authorized(erp, rid, order_name)
+    statuses = await erp.adapter.return_statuses([*ids, *ids])  # repeats are harmless
+    assert sorted(statuses) == ids
+    assert {s.state for s in statuses.values()} == {ErpReturnState.OPEN}
 
 
 # --- the ledger -----------------------------------------------------------------------------

@@ -11,11 +11,14 @@ How the protocol maps onto Khaos (a return is a document of its own, not a trans
 - store credit -> IssueAccountCredit (the credit note stays on the customer's account: a liability).
 - dispositions -> ImportStockAdjustments, one group per disposition (reason code = disposition).
 - exchange -> ImportOrders through the web sales source: items not flagged for web sale refuse.
+- return status -> ExportDocuments by ASSOCIATED_REF, one return a call (Khaos pushes nothing
+  for returns); review -> UpdateReturns ticks the configured flag field on the return.
 Every import is idempotent by ASSOCIATED_REF, so a retry after a lost answer finds the first.
 """
 
 from __future__ import annotations
 
+import asyncio
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -23,6 +26,7 @@ from datetime import UTC, datetime
 import httpx
 
 from adapters.erp.listing import DocumentListing
+from adapters.erp.protocol import external_id
 from adapters.erp.soap import child, children, element, parse, text_of, to_text
 from adapters.erp.soap_channel import SoapChannel
 from adapters.errors import (
@@ -44,10 +48,12 @@ from workflows.model import (
     ErpDocumentKind,
     ErpLedgerEntry,
     ErpOrder,
+    ErpReturnStatus,
     ItemReceiptRequest,
     OrderRef,
     RefundRequest,
     ReturnAuthorizationRequest,
+    ReviewFlagRequest,
     SalesOrderRequest,
     StoreCreditRequest,
 )
@@ -224,6 +230,20 @@ class KhaosAdapter(DocumentListing):
 
     async def concurrency_limit(self) -> int | None:
         return None  # IKosWeb publishes no limit
+
+    async def return_statuses(self, return_ids: list[str]) -> dict[str, ErpReturnStatus]:
+        """ExportDocuments filters by one ASSOCIATED_REF, so one call a return, a few at once."""
+        slots = asyncio.Semaphore(self.config.status_concurrency)
+
+        async def one(return_id: str) -> ErpReturnStatus | None:
+            async with slots:
+                row = await self._find(
+                    ErpDocumentKind.RETURN_AUTHORIZATION, ref=external_id(return_id, "ra")
+                )
+            return None if row is None else documents.return_status(return_id, row, self.config)
+
+        found = await asyncio.gather(*map(one, dict.fromkeys(return_ids)))
+        return {status.return_id: status for status in found if status is not None}
 
     # --- writes ---------------------------------------------------------------------------
 
@@ -480,6 +500,24 @@ class KhaosAdapter(DocumentListing):
             id=text_of(result, "RETURN_CODE"),
             external_id=text_of(row, "ASSOCIATED_REF") if row is not None else "",
             status=text_of(result, "STATUS") or None,
+        )
+
+    async def flag_for_review(self, request: ReviewFlagRequest) -> ErpDocument:
+        """Tick the configured flag field (and say why): setting fields, so a repeat is a no-op."""
+        fields: dict[str, object] = {
+            "RETURN_CODE": request.return_authorization_id,
+            self.config.review_flag: True,
+        }
+        if self.config.review_note:
+            fields[self.config.review_note] = request.note
+        returns = ET.Element("RETURNS")
+        returns.append(element("RETURN", fields))
+        row = await self._import_one("UpdateReturns", "Returns", returns)
+        return ErpDocument(
+            kind=ErpDocumentKind.RETURN_AUTHORIZATION,
+            id=text_of(row, "RETURN_CODE"),
+            external_id=text_of(row, "ASSOCIATED_REF"),
+            status=text_of(row, "STATUS") or None,
         )
 
     async def aclose(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from workflows.model import Disposition
+from workflows.model import Disposition, ErpReturnState
 
 # MAPPING_TYPE values IKosWeb understands
 AUTOMATIC, STOCK_CODE, OTHER_REF, BARCODE = -1, 1, 2, 5
@@ -42,6 +42,24 @@ class KhaosConfig:
     posting: Literal["realtime", "batched"] = "realtime"
     batch_window_seconds: float = 0.25
     batch_size: int = 50
+    # Khaos has no return-status push: a sweep reads each return by its ASSOCIATED_REF, this
+    # many at once (a desktop service serves few requests together)
+    status_concurrency: int = 4
+    # the return's own fields that hold it for review and say why, named as this system has
+    # them; a person ticks the same flag in the Returns screen
+    review_flag: str = "ON_HOLD"
+    review_note: str | None = "HOLD_REASON"
+    # the return's Khaos status -> where it stands; a status not listed is refused, not guessed
+    return_states: dict[str, ErpReturnState] = field(
+        default_factory=lambda: {
+            "New": ErpReturnState.OPEN,
+            "Part Received": ErpReturnState.RECEIVED,
+            "Received": ErpReturnState.RECEIVED,
+            "Processed": ErpReturnState.CREDITED,  # its credit note is made
+            "Issued": ErpReturnState.CREDITED,  # and the refund recorded against it
+            "Cancelled": ErpReturnState.CANCELLED,
+        }
+    )
 
     def reason(self, loop_reason: str | None) -> str:
         return self.reasons.get(loop_reason or "", self.return_reason)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from adapters.erp.listing import DISPOSITION_KINDS
 from adapters.erp.protocol import return_id_of
+from adapters.erp.return_states import state_of
 from adapters.erp.soap import children, decimal_of, read_bool, text_of
 from workflows.model import (
     Availability,
@@ -17,8 +18,11 @@ from workflows.model import (
     ErpLedgerEntry,
     ErpOrder,
     ErpOrderLine,
+    ErpReturnStatus,
     Money,
 )
+
+from .config import KhaosConfig
 
 DOC_TYPES: dict[ErpDocumentKind, str] = {
     ErpDocumentKind.SALES_ORDER: "SalesOrder",
@@ -126,4 +130,19 @@ def ledger_entry(row: ET.Element, kind: ErpDocumentKind) -> ErpLedgerEntry:
         status=text_of(row, "STATUS") or None,
         amount=_amount(row),
         created_at=datetime.fromisoformat(created) if created else None,
+    )
+
+
+def return_status(return_id: str, row: ET.Element, config: KhaosConfig) -> ErpReturnStatus | None:
+    """A listed return: its status in Khaos's words and ours, and its configured review flag."""
+    status = text_of(row, "STATUS")
+    state = state_of("khaos", status, config.return_states, return_id)
+    if state is None:
+        return None
+    return ErpReturnStatus(
+        return_id=return_id,
+        document_id=text_of(row, "CODE"),
+        state=state,
+        erp_status=status,
+        review=read_bool(text_of(row, config.review_flag)),
     )

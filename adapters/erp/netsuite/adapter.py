@@ -12,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from adapters.erp.protocol import parse_external_id
+from adapters.erp.protocol import external_id, parse_external_id
+from adapters.erp.return_states import state_of
 from adapters.errors import (
     BusinessError,
     GoodsReceivedError,
@@ -33,11 +34,13 @@ from workflows.model import (
     ErpDocumentKind,
     ErpLedgerEntry,
     ErpOrder,
+    ErpReturnStatus,
     ItemReceiptRequest,
     Money,
     OrderRef,
     RefundRequest,
     ReturnAuthorizationRequest,
+    ReviewFlagRequest,
     SalesOrderRequest,
     StoreCreditRequest,
 )
@@ -377,6 +380,34 @@ class NetSuiteAdapter:
                 },
             )
             ra = await self._rest.get("returnAuthorization", ra_id)
+        return await self._document(ErpDocumentKind.RETURN_AUTHORIZATION, ra)
+
+    async def return_statuses(self, return_ids: list[str]) -> dict[str, ErpReturnStatus]:
+        """One SuiteQL per 200 returns: status letter and review checkbox by external id."""
+        by_external = {external_id(rid, "ra").lower(): rid for rid in dict.fromkeys(return_ids)}
+        statuses: dict[str, ErpReturnStatus] = {}
+        for chunk in queries.chunks(list(by_external)):
+            query = queries.ra_statuses(self.books.review_field, len(chunk))
+            for row in await self._rest.suiteql(query, chunk):
+                rid = by_external.get(str(row.get("externalid", "")).lower())
+                letter = str(row.get("status", ""))
+                state = state_of(self.system, letter, mapping.RA_STATES, rid) if rid else None
+                if rid is None or state is None:
+                    continue
+                statuses[rid] = ErpReturnStatus(
+                    return_id=rid,
+                    document_id=str(row["id"]),
+                    state=state,
+                    erp_status=letter,
+                    review=row.get("review") == "T",
+                )
+        return statuses
+
+    async def flag_for_review(self, request: ReviewFlagRequest) -> ErpDocument:
+        """Tick the review checkbox (a PATCH of one field: ticking it twice is one tick)."""
+        ra_id = request.return_authorization_id
+        await self._rest.patch("returnAuthorization", ra_id, {self.books.review_field: True})
+        ra = await self._rest.get("returnAuthorization", ra_id)
         return await self._document(ErpDocumentKind.RETURN_AUTHORIZATION, ra)
 
     async def iter_documents(

@@ -23,6 +23,8 @@ class NetSuiteBooks:
     store_credit_account_id: str | None = None  # gift card clearing (bank-type) account
     store_credit_payment_method_id: str | None = None
     storefront_refund_account_id: str | None = None  # storefront payout clearing account
+    # the checkbox custom body field on RAs that means "a person must review this return"
+    review_field: str = "custbody_rf_review"
 
     def location(self, name: str) -> str:
         """Internal id for a symbolic name; an all-digit value is already an internal id."""

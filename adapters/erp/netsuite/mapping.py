@@ -14,6 +14,7 @@ from workflows.model import (
     ErpDocument,
     ErpDocumentKind,
     ErpOrderLine,
+    ErpReturnState,
     Money,
 )
 
@@ -132,3 +133,16 @@ def address(raw: Any) -> Address | None:
         zip=raw.get("zip"),
         country_code=str(code) if code else None,
     )
+
+
+# RtnAuth status letters (reference §3) in the words every ERP maps onto
+RA_STATES = {
+    "A": ErpReturnState.OPEN,
+    "B": ErpReturnState.OPEN,
+    "C": ErpReturnState.CANCELLED,
+    "D": ErpReturnState.RECEIVED,
+    "E": ErpReturnState.RECEIVED,
+    "F": ErpReturnState.RECEIVED,
+    "G": ErpReturnState.CREDITED,
+    "H": ErpReturnState.CLOSED,
+}

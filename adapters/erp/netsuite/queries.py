@@ -5,6 +5,8 @@ The sandbox recognises exactly these shapes; change one here and there together.
 
 from __future__ import annotations
 
+import re
+
 SALES_ORDER_BY_NAME = (
     "SELECT id, tranid, entity, status FROM transaction "
     "WHERE type = 'SalesOrd' AND (otherrefnum = ? OR tranid = ?) ORDER BY id DESC"
@@ -58,3 +60,13 @@ TRANSACTIONS_IN_WINDOW = (
     "WHERE type = ? AND createddate >= TO_TIMESTAMP(?, 'YYYY-MM-DD HH24:MI:SS') "
     "AND createddate < TO_TIMESTAMP(?, 'YYYY-MM-DD HH24:MI:SS') ORDER BY id"
 )
+
+
+def ra_statuses(review_field: str, count: int) -> str:
+    """RAs by external id with their status letter and the review checkbox ('T'/'F')."""
+    if not re.fullmatch(r"custbody[a-z0-9_]*", review_field):
+        raise ValueError(f"not a custom body field id: {review_field!r}")
+    return (
+        f"SELECT id, externalid, status, {review_field} AS review FROM transaction "
+        f"WHERE type = 'RtnAuth' AND externalid IN ({_placeholders(count)})"
+    )

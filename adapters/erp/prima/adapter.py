@@ -12,6 +12,8 @@ How the protocol maps onto Prima:
   Prima never moves money itself. Store credit is the same confirmation with a gift voucher.
 - exchange -> NewOrder through the WEB channel (refused for items not web sellable), carrying
   the credit number as ExchCreditNo.
+- return status -> MultiReturnStatus, several ReturnRefs a request (a row whose return Prima
+  cannot find is left out); review -> UpdateReturn sets the configured hold attribute.
 Every write carries our external id (ReturnRef, ReceiptRef, TransferRef, CreditRef, UniqueId),
 and a repeat returns the first document, so a retry after a lost answer never duplicates.
 """
@@ -24,6 +26,7 @@ from collections.abc import AsyncIterator
 import httpx
 
 from adapters.erp.listing import DocumentListing
+from adapters.erp.protocol import external_id
 from adapters.erp.soap import children, parse, read_bool, to_text
 from adapters.erp.soap_channel import SoapChannel
 from adapters.errors import NotFoundError, UnknownItemError
@@ -38,10 +41,12 @@ from workflows.model import (
     ErpDocumentKind,
     ErpLedgerEntry,
     ErpOrder,
+    ErpReturnStatus,
     ItemReceiptRequest,
     OrderRef,
     RefundRequest,
     ReturnAuthorizationRequest,
+    ReviewFlagRequest,
     SalesOrderRequest,
     StoreCreditRequest,
 )
@@ -63,8 +68,19 @@ def _data(**attrs: object) -> ET.Element:
     return ET.Element("Data", {k: str(v) for k, v in attrs.items() if v is not None})
 
 
+def _missing(row: ET.Element) -> bool:
+    """A Multi- row's own Error: a return Prima cannot find is left out, anything else raised."""
+    error = row.get("Error")
+    if not error:
+        return False
+    refused = from_request_error("MultiReturnStatus", error)
+    if isinstance(refused, NotFoundError):
+        return True
+    raise refused
+
 
 AWAITING = "Awaiting Payment"  # Prima holds a calculated credit until payment confirms
+
 
 class PrimaAdapter(DocumentListing):
     system = "prima"
@@ -214,6 +230,23 @@ class PrimaAdapter(DocumentListing):
 
     async def concurrency_limit(self) -> int | None:
         return None
+
+    async def return_statuses(self, return_ids: list[str]) -> dict[str, ErpReturnStatus]:
+        refs = {external_id(r, "ra"): r for r in return_ids}  # each row echoes its ReturnRef
+        wanted, size = list(refs), self.config.status_batch_size
+        statuses: dict[str, ErpReturnStatus] = {}
+        for chunk in (wanted[i : i + size] for i in range(0, len(wanted), size)):
+            data = _data()
+            for ref in chunk:
+                ET.SubElement(data, "Return", ReturnRef=ref)
+            for row in children(await self._request("MultiReturnStatus", data), "Return"):
+                return_id = refs.get(row.get("ReturnRef", ""))
+                status = None
+                if return_id is not None and not _missing(row):
+                    status = documents.return_status(return_id, row, self.config)
+                if status is not None:
+                    statuses[status.return_id] = status
+        return statuses
 
     # --- writes ---------------------------------------------------------------------------
 
@@ -368,6 +401,17 @@ class PrimaAdapter(DocumentListing):
         external = row.get("Reference", "") if row is not None else ""
         return documents.written(
             ErpDocumentKind.RETURN_AUTHORIZATION, reply, "ReturnNumber", external
+        )
+
+    async def flag_for_review(self, request: ReviewFlagRequest) -> ErpDocument:
+        """Set (never toggle) the hold attribute and its reason, so a repeat changes nothing."""
+        fields = {self.config.review_flag: "Yes"}
+        if self.config.review_note:
+            fields[self.config.review_note] = request.note
+        data = _data(ReturnNumber=request.return_authorization_id, **fields)
+        reply = await self._request("UpdateReturn", data)
+        return documents.written(
+            ErpDocumentKind.RETURN_AUTHORIZATION, reply, "ReturnNumber", reply.get("ReturnRef", "")
         )
 
     async def aclose(self) -> None:

@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workflows.model import Disposition
+from workflows.model import Disposition, ErpReturnState
 
 Matrix = tuple[str, str, str]
 
@@ -47,6 +47,20 @@ class PrimaConfig:
     order_channel: str = "WEB"
     warehouse: str = "MAIN"
     company: str | None = None  # set: calls go through comwsomhandler with this company id
+    status_batch_size: int = 50  # ReturnRefs per MultiReturnStatus request
+    # the sales return's attributes that hold it for review and say why (booleans Yes/No)
+    review_flag: str = "OnHold"
+    review_note: str | None = "HoldReason"
+    # the sales return's Prima status -> where it stands; one not listed is refused, not guessed
+    return_states: dict[str, ErpReturnState] = field(
+        default_factory=lambda: {
+            "Open": ErpReturnState.OPEN,
+            "Received": ErpReturnState.RECEIVED,
+            "Completed": ErpReturnState.CREDITED,  # its sales credit is raised
+            "Closed": ErpReturnState.CLOSED,
+            "Cancelled": ErpReturnState.CANCELLED,
+        }
+    )
 
     def reason(self, loop_reason: str | None) -> str:
         return self.reasons.get(loop_reason or "", self.default_reason)

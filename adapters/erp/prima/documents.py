@@ -8,7 +8,8 @@ from datetime import datetime
 
 from adapters.erp.listing import DISPOSITION_KINDS
 from adapters.erp.protocol import return_id_of
-from adapters.erp.soap import children, decimal_of
+from adapters.erp.return_states import state_of
+from adapters.erp.soap import children, decimal_of, read_bool
 from workflows.model import (
     ErpCredit,
     ErpDocument,
@@ -16,10 +17,11 @@ from workflows.model import (
     ErpLedgerEntry,
     ErpOrder,
     ErpOrderLine,
+    ErpReturnStatus,
     Money,
 )
 
-from .config import Matrix, item_id
+from .config import Matrix, PrimaConfig, item_id
 
 DOC_TYPES: dict[ErpDocumentKind, str] = {
     ErpDocumentKind.SALES_ORDER: "SalesOrder",
@@ -121,4 +123,19 @@ def ledger_entry(row: ET.Element, kind: ErpDocumentKind) -> ErpLedgerEntry:
         status=row.get("Status"),
         amount=_money(row, "Gross") if row.get("Gross") else None,
         created_at=datetime.fromisoformat(created) if created else None,
+    )
+
+
+def return_status(return_id: str, row: ET.Element, config: PrimaConfig) -> ErpReturnStatus | None:
+    """One MultiReturnStatus row: Prima's status, ours, and the configured review attribute."""
+    status = row.get("Status", "")
+    state = state_of("prima", status, config.return_states, return_id)
+    if state is None:
+        return None
+    return ErpReturnStatus(
+        return_id=return_id,
+        document_id=row.get("ReturnNumber", ""),
+        state=state,
+        erp_status=status,
+        review=read_bool(row.get(config.review_flag, "No")),
     )

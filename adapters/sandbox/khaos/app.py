@@ -1,8 +1,9 @@
 """`create_khaos_sandbox`: a Khaos Control IKosWeb SOAP service on its real path.
 
 Calls go to `/<exe>/soap/IKosWeb` with credentials in the SOAP header; controls under /_sandbox/
-flip an item's web-sale or discontinued flag; the shared ones (reset, records, stock, faults)
-come from adapters.sandbox.soap_app.
+flip an item's web-sale or discontinued flag and do what a person does in the Returns screen
+(cancel a return, tick one of its fields); the shared ones (reset, records, stock, faults) come
+from adapters.sandbox.soap_app.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pydantic import BaseModel
 
 from adapters.erp.soap import SoapCall
 from adapters.sandbox.catalog import Catalog
-from adapters.sandbox.soap_app import SoapService, create_soap_sandbox
+from adapters.sandbox.soap_app import SoapFault, SoapService, create_soap_sandbox
 
 from .ikosweb import IKosWeb
+from .operations import NO_RETURN, RowError
 from .state import KhaosState
 
 NAMESPACE = "urn:KosWebIntf-IKosWeb"
@@ -63,5 +65,22 @@ def create_khaos_sandbox(
         if body.discontinued is not None:
             item.discontinued = body.discontinued
         return {"ok": True}
+
+    @router.post("/returns/{code}/close")
+    async def close(code: str) -> dict[str, Any]:
+        """Khaos has no closed status for a return: a person cancels it."""
+        try:
+            return {"status": operations.cancel(code, "cancelled in Khaos").status}
+        except SoapFault as exc:
+            raise HTTPException(404 if exc.message == NO_RETURN else 409, exc.message) from None
+
+    @router.post("/returns/{code}/fields")
+    async def fields(code: str, body: dict[str, bool | str]) -> dict[str, Any]:
+        try:
+            return {"fields": operations.set_fields(code, body).data["fields"]}
+        except RowError as exc:
+            raise HTTPException(
+                404 if exc.code == "RETURN_NOT_FOUND" else 422, exc.message
+            ) from None
 
     return create_soap_sandbox(service, state, controls=router)

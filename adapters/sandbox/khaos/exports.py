@@ -132,6 +132,7 @@ class Exports(Operations):
                         "NET": doc.data.get("net"),
                         "DISCOUNT": doc.data.get("discount"),
                         "TAX": doc.data.get("tax"),
+                        **doc.data.get("fields", {}),  # a return's flags and texts
                     },
                 )
             )

@@ -8,11 +8,12 @@ from adapters.erp.soap import SoapCall
 
 from .credits import Credits
 from .exports import Exports
+from .return_fields import ReturnFields
 from .returns import Returns
 from .stock import StockAndOrders
 
 
-class IKosWeb(Exports, Returns, Credits, StockAndOrders):
+class IKosWeb(Exports, Returns, ReturnFields, Credits, StockAndOrders):
     WRITES = frozenset(
         {
             "ImportReturns",
@@ -23,6 +24,7 @@ class IKosWeb(Exports, Returns, Credits, StockAndOrders):
             "ImportStockAdjustments",
             "ImportOrders",
             "CancelReturn",
+            "UpdateReturns",
         }
     )
 
@@ -39,5 +41,6 @@ class IKosWeb(Exports, Returns, Credits, StockAndOrders):
             "ImportStockAdjustments": self.import_stock_adjustments,
             "ImportOrders": self.import_orders,
             "CancelReturn": self.cancel_return,
+            "UpdateReturns": self.update_returns,
             "ExportDocuments": self.export_documents,
         }

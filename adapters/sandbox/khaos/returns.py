@@ -1,6 +1,6 @@
 """IKosWeb returns: ImportReturns (one result per record; a stock code that matches nothing
 fails the whole return), ReceiveReturn (stock moves by each line's processing type) and
-CancelReturn."""
+CancelReturn (also what a person does in the Returns screen)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .operations import (
     results,
     row,
 )
-from .state import PROCESSING_LOCATION, RETURN_REASONS
+from .state import PROCESSING_LOCATION, RETURN_FLAGS, RETURN_REASONS, RETURN_TEXTS
 
 
 class Returns(Operations):
@@ -114,6 +114,7 @@ class Returns(Operations):
                 "company_code": company,
                 "lines": lines,
                 "notes": text_of(record, "NOTES"),
+                "fields": {**dict.fromkeys(RETURN_FLAGS, False), **dict.fromkeys(RETURN_TEXTS, "")},
             },
         )
         return self.s.ledger.add(doc)
@@ -182,12 +183,17 @@ class Returns(Operations):
         )
 
     def cancel_return(self, call: SoapCall) -> str:
-        ret = self.s.ledger.get(call.args.get("ReturnCode", ""), "Return")
+        ret = self.cancel(call.args.get("ReturnCode", ""), call.args.get("Reason", ""))
+        return to_text(element("RESULT", {"RETURN_CODE": ret.code, "STATUS": ret.status}))
+
+    def cancel(self, code: str, reason: str) -> Doc:
+        """Only a return nothing was received against; cancelling twice changes nothing."""
+        ret = self.s.ledger.get(code, "Return")
         if ret is None:
             raise SoapFault(NO_RETURN)
         if ret.status != "Cancelled":
             if ret.status != "New":
                 raise SoapFault(RECEIVED_CANNOT_CANCEL)
             ret.status = "Cancelled"
-            ret.data["cancel_reason"] = call.args.get("Reason", "")
-        return to_text(element("RESULT", {"RETURN_CODE": ret.code, "STATUS": ret.status}))
+            ret.data["cancel_reason"] = reason
+        return ret

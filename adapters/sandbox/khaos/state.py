@@ -24,6 +24,9 @@ RETURN_REASONS = {"RTS": RETURN_TO_STOCK, "QUAR": QUARANTINED, "MISSING": STOCK_
 # stock adjustment reason codes (Adjust Warehouse -> reasons)
 ADJUSTMENT_REASONS = ("RESTOCK", "REFURBISH", "DAMAGED", "RTV", "FOUND", "LOST")
 PROCESSING_LOCATION = {RETURN_TO_STOCK: MAIN, QUARANTINED: QUARANTINE, STOCK_MISSING: None}
+# a return's own editable fields: flags (-1/0) a system may use to hold one for review, and text
+RETURN_FLAGS = ("ON_HOLD", "URGENT")
+RETURN_TEXTS = ("HOLD_REASON",)
 
 
 def stock_code(sku: str) -> str:

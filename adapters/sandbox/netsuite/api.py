@@ -19,7 +19,7 @@ from .schema import BODY, check_names
 from .store import canonical_type
 
 
-async def _body(request: Request, record_type: str) -> dict[str, Any]:
+async def _body(request: Request, record_type: str, custom: tuple[str, ...] = ()) -> dict[str, Any]:
     raw = await request.body()
     try:
         body = wire.loads(raw) if raw.strip() else {}
@@ -28,7 +28,7 @@ async def _body(request: Request, record_type: str) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid_request("The request body must be a JSON object.")
     mode = request.headers.get(wire.PROPERTY_NAME_VALIDATION, "Warning")
-    check_names(body, record_type, mode)
+    check_names(body, record_type, mode, custom)
     return body
 
 
@@ -88,7 +88,9 @@ def api_router(account: SandboxAccount) -> APIRouter:
         rtype = canonical_type(record_type)
         if rtype not in BODY:
             raise invalid_request(f"The sandbox cannot update a {rtype}.")
-        writes.patch(account.store, rtype, record_id, await _body(request, rtype))
+        custom = account.prefs.ra_checkboxes if rtype == "returnAuthorization" else ()
+        body = await _body(request, rtype, custom)
+        writes.patch(account.store, account.prefs, rtype, record_id, body)
         return Response(status_code=204)
 
     @router.post(wire.SUITEQL_PATH)
@@ -104,7 +106,9 @@ def api_router(account: SandboxAccount) -> APIRouter:
             offset = int(request.query_params.get("offset", "0"))
         except ValueError:
             raise invalid_request("limit and offset must be whole numbers.") from None
-        page = suiteql.run(account.store, body, limit, offset, str(request.url))
+        page = suiteql.run(
+            account.store, body, limit, offset, str(request.url), account.prefs.ra_checkboxes
+        )
         return NsJSONResponse(page)
 
     @router.get(wire.GOVERNANCE_PATH)

@@ -131,3 +131,7 @@ class NetSuiteSandboxControl(SandboxControl):
     async def oauth2_stats(self) -> dict[str, Any]:
         stats: dict[str, Any] = await self._call("GET", "oauth2")
         return stats
+
+    async def in_the_screens(self, ra_id: str, action: str, field: str | None = None) -> None:
+        """Act on an RA as a person in NetSuite would: close, cancel, check or uncheck a box."""
+        await self._call("POST", f"returns/{ra_id}/screen", {"action": action, "field": field})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from adapters.sandbox.catalog import CatalogCustomer, CatalogItem, CatalogOrder
@@ -40,6 +40,13 @@ class ItemFlags(BaseModel):
 
     isInactive: bool | None = None  # NetSuite's field names
     isOnline: bool | None = None
+
+
+class ErpScreenAction(BaseModel):
+    """What a person does to an RA in NetSuite's own screens (returnflow did not do it)."""
+
+    action: str = Field(pattern="^(close|cancel|check|uncheck)$")
+    field: str | None = None  # the checkbox, for check/uncheck
 
 
 class StockLevel(BaseModel):
@@ -119,6 +126,21 @@ def controls_router(account: SandboxAccount) -> APIRouter:
         record = account.store.get("salesOrder", order_id)
         account.store.remove(record)
         return {"ok": True, "id": order_id}
+
+    @router.post("/returns/{ra_id}/screen")
+    async def in_the_screens(ra_id: str, act: ErpScreenAction) -> dict:
+        ra = account.store.get("returnAuthorization", ra_id)
+        if act.action == "cancel":
+            ra.fields["cancelled"] = True
+        elif act.action == "close":
+            for line in ra.lines:
+                line.is_closed = True
+        else:
+            field = act.field or account.prefs.ra_checkboxes[0]
+            if field not in account.prefs.ra_checkboxes:
+                raise HTTPException(400, f"no checkbox {field} on return authorizations")
+            ra.fields[field] = act.action == "check"
+        return {"ok": True, "id": ra.id}
 
     @router.post("/lose-responses")
     async def lose_responses(request: LoseResponsesRequest) -> dict:

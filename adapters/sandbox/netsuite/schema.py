@@ -38,8 +38,8 @@ LINES: dict[str, set[str]] = {
 SUBLIST_KEYS = {"items"}
 
 
-def _unknown(body: dict[str, Any], record_type: str) -> list[str]:
-    paths = [k for k in body if k not in BODY[record_type]]
+def _unknown(body: dict[str, Any], record_type: str, custom: tuple[str, ...]) -> list[str]:
+    paths = [k for k in body if k not in BODY[record_type] and k not in custom]
     for name, value in body.items():
         if name not in BODY[record_type] or not isinstance(value, dict) or "items" not in value:
             continue
@@ -52,9 +52,12 @@ def _unknown(body: dict[str, Any], record_type: str) -> list[str]:
     return paths
 
 
-def check_names(body: dict[str, Any], record_type: str, mode: str) -> list[str]:
-    """The unknown names found (for a warning header); raises on mode Error."""
-    unknown = _unknown(body, record_type)
+def check_names(
+    body: dict[str, Any], record_type: str, mode: str, custom: tuple[str, ...] = ()
+) -> list[str]:
+    """The unknown names found (for a warning header); raises on mode Error. `custom` are the
+    custom fields the account defines on this record type: known names like any other."""
+    unknown = _unknown(body, record_type, custom)
     if unknown and mode.lower() == "error":
         raise invalid_content(f"Invalid field name: {unknown[0]}.", unknown[0])
     for path in unknown:

@@ -219,3 +219,5 @@ class Preferences:
     main_location_id: str = "1"
     holding_location_id: str = "2"
     default_currency_id: str = "2"  # GBP, the demo shop's currency
+    # checkbox custom body fields defined on return authorizations (Customization > Entry Forms)
+    ra_checkboxes: tuple[str, ...] = ("custbody_rf_review",)

@@ -15,11 +15,11 @@ from typing import Any
 
 from .errors import invalid_request
 from .render import totals
-from .status import status_of
+from .status import ra_status, status_of
 from .store import Record, Store
 
 Row = dict[str, str]
-Handler = Callable[[Store, list[str]], list[Row]]
+Handler = Callable[..., list[Row]]  # (store, params, **named parts of the shape)
 
 
 def _normalise(query: str) -> str:
@@ -29,6 +29,7 @@ def _normalise(query: str) -> str:
 
 def _shape(text: str) -> re.Pattern[str]:
     pattern = re.escape(_normalise(text)).replace(re.escape("{in}"), r"\?(?:,\?)*")
+    pattern = pattern.replace(re.escape("{field}"), r"(?P<field>custbody[a-z0-9_]*)")
     return re.compile(f"^{pattern}$")
 
 
@@ -168,6 +169,22 @@ def _ledger_row(store: Store, record: Record) -> Row:
     return row
 
 
+def _ra_statuses(store: Store, params: list[str], field: str) -> list[Row]:
+    """Return authorizations by external id (case-insensitive, as NetSuite compares them)."""
+    wanted = {p.lower() for p in params}
+    rows = [
+        {
+            "id": ra.id,
+            "externalid": ra.external_id or "",
+            "status": ra_status(store, ra),
+            "review": _flag(ra.fields.get(field)),
+        }
+        for ra in store.records["returnAuthorization"].values()
+        if (ra.external_id or "").lower() in wanted
+    ]
+    return sorted(rows, key=lambda row: int(row["id"]) if row["id"].isdigit() else 0)
+
+
 def _transactions_in_window(store: Store, params: list[str]) -> list[Row]:
     record_type = next((t for t, code in TYPE_CODES.items() if code == params[0]), None)
     if record_type is None:
@@ -222,10 +239,25 @@ SHAPES: list[tuple[re.Pattern[str], Handler]] = [
         ),
         _transactions_in_window,
     ),
+    (
+        _shape(
+            "SELECT id, externalid, status, {field} AS review FROM transaction "
+            "WHERE type = 'RtnAuth' AND externalid IN ({in})"
+        ),
+        _ra_statuses,
+    ),
 ]
 
 
-def run(store: Store, body: Any, limit: int, offset: int, self_url: str) -> dict[str, Any]:
+def run(
+    store: Store,
+    body: Any,
+    limit: int,
+    offset: int,
+    self_url: str,
+    custom: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """`custom`: the custom fields the account defines, the only custbody names a query may use."""
     if not isinstance(body, dict) or not isinstance(body.get("q"), str):
         raise invalid_request('The request body must be {"q": "SELECT ...", "params": [...]}.')
     params = body.get("params") or []
@@ -236,12 +268,16 @@ def run(store: Store, body: Any, limit: int, offset: int, self_url: str) -> dict
         raise invalid_request(
             f"The query has {query.count('?')} parameters but {len(params)} values were bound."
         )
-    handler = next((h for pattern, h in SHAPES if pattern.match(query)), None)
-    if handler is None:
+    found = next(((m, h) for pattern, h in SHAPES if (m := pattern.match(query))), None)
+    if found is None:
         raise invalid_request(f"Invalid search query: the sandbox does not know '{body['q']}'.")
+    match, handler = found
+    named = match.groupdict()
+    if named.get("field") is not None and named["field"] not in custom:
+        raise invalid_request(f"Invalid search query: unknown field {named['field']}.")
     if not 1 <= limit <= 1000 or offset < 0 or offset % limit:
         raise invalid_request("limit must be 1..1000 and offset a multiple of limit.")
-    rows = handler(store, [str(p) for p in params])
+    rows = handler(store, [str(p) for p in params], **named)
     page = rows[offset : offset + limit]
     has_more = offset + limit < len(rows)
     links = [{"rel": "self", "href": self_url}]

@@ -189,11 +189,15 @@ CREATES = {
 }
 
 
-def patch(store: Store, record_type: str, record_id: str, body: dict[str, Any]) -> Record:
-    """PATCH merges: header memo, and return-authorization lines matched by `line` (isClosed)."""
+def patch(
+    store: Store, prefs: Preferences, record_type: str, record_id: str, body: dict[str, Any]
+) -> Record:
+    """PATCH merges: header memo, the account's checkbox custom fields, and
+    return-authorization lines matched by `line` (isClosed)."""
     if record_type != "returnAuthorization":
         raise invalid_request(f"The sandbox cannot update a {record_type}.")
     record = store.get(record_type, record_id)
+    checks = {n: values.flag(body[n], n, False) for n in prefs.ra_checkboxes if n in body}
     closes: list[int] = []
     for n, row in enumerate(sublist_items(body, "item")):
         path = f"item.items[{n}]"
@@ -207,6 +211,7 @@ def patch(store: Store, record_type: str, record_id: str, body: dict[str, Any]) 
         line.is_closed = line.is_closed or line.line in closes
     if memo is not None:
         record.fields["memo"] = memo
+    record.fields.update(checks)
     return record
 
 

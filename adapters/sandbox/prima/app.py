@@ -1,8 +1,9 @@
 """`create_prima_sandbox`: Prima's OpenEdge web service handler on its real path.
 
 `wsomhandler(Request)` and `comwsomhandler(CompanyId, Request)` each take one XML string and
-always answer it inside a successful SOAP reply; a control under /_sandbox/ flips a product's
-web-sellable flag; the shared ones (reset, records, stock, faults) come from soap_app.
+always answer it inside a successful SOAP reply; controls under /_sandbox/ flip a product's
+web-sellable flag and do what a person does to a sales return in Prima's screens (close it, tick
+one of its attributes); the shared ones (reset, records, stock, faults) come from soap_app.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from adapters.sandbox.catalog import Catalog
 from adapters.sandbox.soap_app import SoapFault, SoapService, create_soap_sandbox
 
 from .handler import PrimaOperations
+from .operations import Refused
 from .state import PrimaState
 
 NAMESPACE = "urn:omlink"
@@ -56,7 +58,8 @@ def _is_write(call: SoapCall) -> bool:
 def create_prima_sandbox(catalog: Catalog, *, company: str = "01", env: str = "1") -> FastAPI:
     state = PrimaState(catalog.model_copy(deep=True))
     state.seed()
-    requests = _Requests(PrimaOperations(state), company)
+    operations = PrimaOperations(state)
+    requests = _Requests(operations, company)
     service = SoapService(
         name="Prima",
         path=soap_path(env),
@@ -74,5 +77,19 @@ def create_prima_sandbox(catalog: Catalog, *, company: str = "01", env: str = "1
             raise HTTPException(404, "no such product")
         found.web_sellable = body.web_sellable
         return {"ok": True}
+
+    @router.post("/returns/{number}/close")
+    async def close(number: str) -> dict[str, Any]:
+        try:
+            return {"status": operations.close(number).status}
+        except Refused as exc:
+            raise HTTPException(404 if "not found" in str(exc) else 409, str(exc)) from None
+
+    @router.post("/returns/{number}/fields")
+    async def fields(number: str, body: dict[str, bool | str]) -> dict[str, Any]:
+        try:
+            return {"fields": operations.set_fields(number, body).data["fields"]}
+        except Refused as exc:
+            raise HTTPException(404 if "not found" in str(exc) else 422, str(exc)) from None
 
     return create_soap_sandbox(service, state, controls=router)

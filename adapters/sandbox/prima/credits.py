@@ -18,7 +18,7 @@ class Credits(Operations):
         ref = data.get("CreditRef", "")
         credit = self.s.ledger.by_ref("SalesCredit", ref) if ref else None
         if credit is None:
-            ret = self._return(data.get("ReturnNumber"))
+            ret = self._unclosed(data.get("ReturnNumber"))
             if ret.data.get("credit"):
                 raise Refused(f"Return {ret.code} already credited")
             net = discount = vat = Decimal(0)

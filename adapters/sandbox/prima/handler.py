@@ -11,13 +11,14 @@ from .credits import Credits
 from .operations import Refused
 from .orders import Orders
 from .reads import Reads
+from .return_fields import ReturnFields
 from .returns import Returns
 from .state import PrimaState
 
 Handler = Callable[[ET.Element], ET.Element]
 
 
-class PrimaOperations(Reads, Returns, Credits, Orders):
+class PrimaOperations(Reads, Returns, ReturnFields, Credits, Orders):
     WRITES = frozenset(
         {
             "NewCustomerReturn",
@@ -27,6 +28,7 @@ class PrimaOperations(Reads, Returns, Credits, Orders):
             "ConfirmCreditPayment",
             "NewOrder",
             "CancelReturn",
+            "UpdateReturn",
         }
     )
 
@@ -37,6 +39,8 @@ class PrimaOperations(Reads, Returns, Credits, Orders):
             "MultiAvailableToSell": self.available_to_sell,
             "NewCustomerReturn": self.new_return,
             "ReturnStatus": self.return_status,
+            "MultiReturnStatus": self.multi_return_status,
+            "UpdateReturn": self.update_return,
             "ReceiveReturn": self.receive,
             "TransferStock": self.transfer,
             "CompleteReturn": self.complete,

@@ -4,8 +4,9 @@ Prima always answers with a successful reply whose `Response` root says RequestS
 "ERROR" with the reason in RequestError.
 
 Real request types kept: OrderStatus, MultiAvailableToSell, NewOrder. The returns side is our
-proposal (Prima's XSD for it is not public): NewCustomerReturn, ReturnStatus, ReceiveReturn,
-TransferStock, CompleteReturn, ConfirmCreditPayment, CancelReturn, DocumentList. The sales
+proposal (Prima's XSD for it is not public): NewCustomerReturn, ReturnStatus, MultiReturnStatus,
+ReceiveReturn, TransferStock, CompleteReturn, ConfirmCreditPayment, CancelReturn, UpdateReturn,
+DocumentList. The sales
 credit is posted only when the payment gateway's refund is confirmed against it.
 """
 
@@ -56,4 +57,11 @@ class Operations:
         ret = self.s.ledger.get(number or "", "SalesReturn")
         if ret is None or ret.status == "Cancelled":
             raise Refused(f"Return {number or receipt} not found")
+        return ret
+
+    def _unclosed(self, number: str | None) -> Doc:
+        """A return still open to receipt and credit: a person may have closed it in Prima."""
+        ret = self._return(number)
+        if ret.status == "Closed":
+            raise Refused(f"Return {ret.code} is closed")
         return ret

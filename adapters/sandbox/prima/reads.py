@@ -1,5 +1,6 @@
-"""Prima reads: OrderStatus (with its lines), MultiAvailableToSell, ReturnStatus and the
-document listing reconciliation pages through."""
+"""Prima reads: OrderStatus (with its lines), MultiAvailableToSell, ReturnStatus (one return
+with its lines), MultiReturnStatus (several by ReturnRef, for the status sweep) and the document
+listing reconciliation pages through."""
 
 from __future__ import annotations
 
@@ -62,6 +63,23 @@ class Reads(Operations):
         )
         for line in ret.data["lines"]:
             ET.SubElement(out, "ReturnLineData", {k: str(v) for k, v in line.items()})
+        return out
+
+    def multi_return_status(self, data: ET.Element) -> ET.Element:
+        """Each asked ReturnRef's status and own attributes, whatever its status; a ref with no
+        return gets an Error on its row, as MultiAvailableToSell does for an unknown item."""
+        out = data_of()
+        for wanted in children(data, "Return"):
+            row = ET.SubElement(out, "Return", dict(wanted.attrib))
+            ref = wanted.get("ReturnRef", "")
+            ret = self.s.ledger.by_ref("SalesReturn", ref) if ref else None
+            if ret is None:
+                row.set("Error", f"Return {ref} not found")
+                continue
+            row.set("ReturnNumber", ret.code)
+            row.set("Status", ret.status)
+            for name, value in ret.data["fields"].items():
+                row.set(name, yes(value) if isinstance(value, bool) else value)
         return out
 
     def document_list(self, data: ET.Element) -> ET.Element:

@@ -1,5 +1,6 @@
 """Prima returns (our proposal): NewCustomerReturn, whose reasons pick each line's depot;
-ReceiveReturn into those depots; TransferStock after inspection; CancelReturn."""
+ReceiveReturn into those depots; TransferStock after inspection; CancelReturn; and closing
+one, which only a person does in Prima's own screens."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from adapters.erp.soap import children
 from adapters.sandbox.erp_ledger import Doc, StockShortage
 
 from .operations import Operations, Refused, data_of, item_of
-from .state import DEPOTS, REASON_DEPOTS, Order
+from .state import DEPOTS, REASON_DEPOTS, RETURN_FLAGS, RETURN_TEXTS, Order
 
 
 class Returns(Operations):
@@ -62,7 +63,15 @@ class Returns(Operations):
                 ref,
                 "Open",
                 currency=order.currency,
-                data={"OrderNumber": order.prima_no, "Customer": order.customer, "lines": lines},
+                data={
+                    "OrderNumber": order.prima_no,
+                    "Customer": order.customer,
+                    "lines": lines,
+                    "fields": {
+                        **dict.fromkeys(RETURN_FLAGS, False),
+                        **dict.fromkeys(RETURN_TEXTS, ""),
+                    },
+                },
             )
         )
 
@@ -77,7 +86,7 @@ class Returns(Operations):
 
     def receive(self, data: ET.Element) -> ET.Element:
         ref = data.get("ReceiptRef", "")
-        ret = self._return(data.get("ReturnNumber"))
+        ret = self._unclosed(data.get("ReturnNumber"))
         receipt = self.s.ledger.by_ref("GoodsReceipt", ref) if ref else None
         if receipt is None:
             if ret.status != "Open":
@@ -144,7 +153,16 @@ class Returns(Operations):
         ret = self.s.ledger.get(number, "SalesReturn")
         if ret is None:
             raise Refused(f"Return {number} not found")
-        if ret.status not in ("Open", "Cancelled"):
+        if ret.status not in ("Open", "Cancelled", "Closed"):
             raise Refused(f"Return {ret.code} already received")
-        ret.status = "Cancelled"
+        if ret.status == "Open":  # a return a person closed has ended already
+            ret.status = "Cancelled"
         return data_of(ReturnNumber=ret.code, Status=ret.status)
+
+    def close(self, number: str) -> Doc:
+        """A person closes a return nothing more is expected against (before its credit)."""
+        ret = self._return(number)
+        if ret.status not in ("Open", "Received", "Closed"):
+            raise Refused(f"Return {ret.code} is {ret.status.lower()} and cannot be closed")
+        ret.status = "Closed"
+        return ret

@@ -30,6 +30,9 @@ REASON_DEPOTS = {
     "DAMAGED": QUARANTINE,
 }
 START_LEVEL = 20
+# a sales return's own editable attributes: flags (Yes/No) a company may hold one with, and text
+RETURN_FLAGS = ("OnHold", "Query")
+RETURN_TEXTS = ("HoldReason",)
 
 
 def matrix(sku: str) -> tuple[str, str, str]:
