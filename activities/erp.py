@@ -31,6 +31,7 @@ from workflows.model import (
     ReturnAuthorizationRequest,
     ReturnLine,
     ReturnRequest,
+    ReviewFlagRequest,
     SalesOrderRequest,
     StoreCreditRequest,
 )
@@ -212,6 +213,11 @@ class ErpActivities:
     async def close_return_authorization(self, req: CloseAuthorizationRequest) -> ErpDocument:
         return await self.erp.close_return_authorization(req)
 
+    @activity.defn(name=Act.FLAG_REVIEW)
+    @typed_failures()
+    async def flag_for_review(self, req: ReviewFlagRequest) -> ErpDocument:
+        return await self.erp.flag_for_review(req)
+
     def all(self) -> list:
         return [
             self.validate_return,
@@ -224,4 +230,5 @@ class ErpActivities:
             self.check_availability,
             self.create_sales_order,
             self.close_return_authorization,
+            self.flag_for_review,
         ]

@@ -27,10 +27,12 @@ from tests.harness import (
     NS,
     WEBHOOK_SECRET,
     LoopDriver,
+    created_event,
     live_worker,
     start_return,
 )
 from workers import ops
+from workers.ingress import deliver
 from workflows import search
 from workflows.model import ResolveExceptionInput
 
@@ -145,6 +147,22 @@ async def main() -> None:
                     await ops.wait_for_state(client, r["id"], {"closed"})
                     return str(r["id"])
 
+                async def loop_review_v3() -> str:  # release-3: Loop's review ticks NetSuite's
+                    r = await driver.create("#1001", skus=["TEE-BLK-M"], return_id="h-review-v3")
+                    await start_return(client, settings, r)
+                    await ops.wait_for_state(client, r["id"], {"authorized"})
+                    for state in ("review", "open"):
+                        changed = await driver.set_state(r["id"], state)
+                        event = created_event(changed, trigger="return.updated")
+                        await deliver(client, settings, event)
+                        if state == "review":
+                            held = await ops.wait_for_state(client, r["id"], set(), blocked_ok=True)
+                    await resolve(r["id"], held.open_exceptions[0].id, "proceed")
+                    await ops.receive(client, r["id"], "dock@example.com")
+                    await ops.inspect(client, r["id"], "qa@example.com")
+                    await ops.wait_for_state(client, r["id"], {"closed"})
+                    return str(r["id"])
+
                 async def resolve(rid: str, case_id: str, action: str) -> None:
                     await ops.resolve(
                         client,
@@ -163,6 +181,7 @@ async def main() -> None:
                     ("store_credit", store_credit, "return"),
                     ("exchange", exchange, "return"),
                     ("refund_cancelled", refund_cancelled, "return"),
+                    ("loop_review_v3", loop_review_v3, "return"),
                 )
                 for name, scenario, _ in scenarios:
                     if (OUT / f"{name}.json").exists():  # a pin of code that ran: never redone

@@ -34,6 +34,7 @@ class Act(StrEnum):
     AVAILABILITY = "erp.check_availability"
     SALES_ORDER = "erp.create_sales_order"
     CLOSE_RA = "erp.close_return_authorization"
+    FLAG_REVIEW = "erp.flag_for_review"
     LOOP_FETCH = "loop.fetch_return"
     LOOP_ACTION = "loop.return_action"
     LOOP_NOTE = "loop.add_note"

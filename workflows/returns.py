@@ -81,6 +81,7 @@ with workflow.unsafe.imports_passed_through():
         ReturnRequest,
         ReturnStart,
         ReturnStatus,
+        ReviewFlagRequest,
         SalesOrderLine,
         SlaBreach,
         StoreCreditRequest,
@@ -148,6 +149,8 @@ class ReturnWorkflow:
         # shifts the task boundary) and fail the replay. Returns started before it keep the
         # skeleton's behaviour to the end.
         self.release2 = workflow.patched("release-2")
+        # Release 3: a review Loop starts is mirrored onto the ERP's review flag, once.
+        self.release3 = workflow.patched("release-3")
         self.lc = ReturnLifecycle()
         self.request: ReturnRequest | None = None
         self.validated: ValidatedReturn | None = None
@@ -185,6 +188,8 @@ class ReturnWorkflow:
         self._cancelling = False
         self._ra_closed_in_erp = False
         self._flag_loop = False
+        self._flag_erp = False
+        self._erp_flag_is_ours = False
 
     # --- run ------------------------------------------------------------------------------
 
@@ -817,6 +822,23 @@ class ReturnWorkflow:
                 Act.LOOP_ACTION, LoopActionInput(return_id=self.return_id, action=LoopAction.FLAG)
             )
             await self._audit("loop_flagged" if flagged else "loop_flag_failed", SYSTEM, {})
+        if self._flag_erp:  # Loop flagged it: the ERP's RA shows the review too, once
+            self._flag_erp = False
+            await self._flag_in_erp()
+
+    async def _flag_in_erp(self) -> None:
+        """Tick the RA's review flag; with no RA yet the ERP holds nothing to flag (the hold
+        is here). The sweep then sees our own flag and must not echo it back."""
+        ra = self.docs.get("return_authorization")
+        if ra is None:
+            return
+        self._erp_flag_is_ours = True
+        flagged = await self._best_effort(
+            Act.FLAG_REVIEW,
+            ReviewFlagRequest(return_authorization_id=ra.id, note="flagged for review in Loop"),
+            task_queue=self.config.erp_task_queue,
+        )
+        await self._audit("erp_flagged" if flagged else "erp_flag_failed", SYSTEM, {"ra_id": ra.id})
 
     async def _activity(
         self, gate: str, name: Act, make_arg: Callable[[], Any], result_type: type[T]
@@ -1003,7 +1025,7 @@ class ReturnWorkflow:
                 self.late_cancel = cancel
             else:
                 self.cancel_request = cancel
-        elif event.kind == "review" and not self.in_review:
+        elif event.kind == "review" and not self.in_review and not self._erp_flag_is_ours:
             self.in_review = True
             self._flag_loop = True
             evidence = {"source": "erp", "by": event.actor, "note": event.note}
@@ -1014,6 +1036,7 @@ class ReturnWorkflow:
         finance's to check. Each opens once per episode, queued for the waiting gate."""
         if event.state == "review" and not self.in_review:
             self.in_review = True
+            self._flag_erp = self.release3
             self._queued.append(
                 (ExceptionKind.MANUAL_REVIEW, "", {"source": "loop", "topic": event.topic}, True)
             )

@@ -22,6 +22,7 @@ def test_there_are_histories_for_the_main_paths() -> None:
         "exchange",
         "exchange_child",
         "refund_cancelled",
+        "loop_review_v3",
     } <= names
 
 
