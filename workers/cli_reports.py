@@ -1,4 +1,4 @@
-"""`returnflow kpi`, `returnflow reconcile`, `returnflow sweep`: issue 7's commands.
+"""`returnflow kpi`, `returnflow reconcile`, `returnflow sweep`, `returnflow sweep-erp`.
 
 Registered on the main app by importing this module from workers/cli.py.
 """
@@ -9,9 +9,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import BaseModel
 from rich.progress import Progress
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
@@ -24,6 +25,7 @@ from workers.reports import kpi_views, recon_views
 from workers.reports.scorecard import build_scorecard
 from workers.settings import Settings
 from workers.temporal import connect
+from workflows.erp_sweep import ErpStatusSweepWorkflow, ErpSweepRequest, ErpSweepResult
 from workflows.reconcile import Progress as ReconProgress
 from workflows.reconcile import ReconcileRequest, ReconcileSummary, ReconciliationWorkflow
 from workflows.sweep import CatchUpSweepWorkflow, SweepRequest, SweepResult
@@ -139,24 +141,30 @@ def reconcile(
         recon_views.render_terminal(report, console)
 
 
-@app.command()
-def sweep(as_json: JsonOut = False) -> None:
-    """Run the catch-up sweep now (it also runs on its schedule)."""
-    settings = Settings()
+def run_now(settings: Settings, workflow: Any, request: BaseModel, name: str) -> Any:
+    """Run a scheduled workflow once, now, and wait for its result."""
 
-    async def go() -> SweepResult:
+    async def go() -> Any:
         client = await connect(settings)
         return await client.execute_workflow(
-            CatchUpSweepWorkflow.run,
-            SweepRequest(
-                overlap=settings.sweep_overlap, first_lookback=settings.sweep_first_lookback
-            ),
-            id=f"catch-up-sweep-manual-{datetime.now(UTC):%Y%m%dT%H%M%S}",
+            workflow,
+            request,
+            id=f"{name}-manual-{datetime.now(UTC):%Y%m%dT%H%M%S}",
             task_queue=settings.task_queue,
             execution_timeout=timedelta(hours=1),
         )
 
-    result = run(go())
+    return run(go())
+
+
+@app.command()
+def sweep(as_json: JsonOut = False) -> None:
+    """Run the catch-up sweep now (it also runs on its schedule)."""
+    settings = Settings()
+    request = SweepRequest(
+        overlap=settings.sweep_overlap, first_lookback=settings.sweep_first_lookback
+    )
+    result: SweepResult = run_now(settings, CatchUpSweepWorkflow.run, request, "catch-up-sweep")
     if as_json:
         console.print_json(result.model_dump_json())
         return
@@ -165,4 +173,25 @@ def sweep(as_json: JsonOut = False) -> None:
         f"{result.until:%H:%M}; webhooks had missed {result.missed} "
         f"({result.signalled} handed to live workflows); "
         f"inactive webhook subscriptions: {', '.join(result.inactive_subscriptions) or 'none'}"
+    )
+
+
+@app.command("sweep-erp")
+def sweep_erp(as_json: JsonOut = False) -> None:
+    """Run the ERP status sweep now: RAs closed or flagged for review in the ERP's own
+    screens reach their returns (it also runs on its schedule)."""
+    settings = Settings()
+    request = ErpSweepRequest(page=settings.erp_sweep_page)
+    result: ErpSweepResult = run_now(
+        settings, ErpStatusSweepWorkflow.run, request, "erp-status-sweep"
+    )
+    if as_json:
+        console.print_json(result.model_dump_json())
+        return
+    console.print(
+        f"{result.erp_system}: asked about {result.watched} returns in flight, "
+        f"{result.read} have an RA there; closed there: {result.closed}, "
+        f"flagged for review there: {result.review} "
+        f"({result.finished_returns} of those had already ended here); "
+        f"no RA in the ERP: {', '.join(result.without_ra) or 'none'}"
     )

@@ -1,4 +1,4 @@
-"""The Temporal Schedules issue 7 runs on: the daily reconciliation and the catch-up sweep.
+"""The Temporal Schedules: the daily reconciliation, the catch-up sweep and the ERP status sweep.
 
 `ensure_schedules` creates them or, when they exist, updates them to the current settings, so
 `returnflow setup` can be run again after a config change (idempotent either way).
@@ -24,11 +24,13 @@ from temporalio.client import (
 )
 
 from workers.settings import Settings
+from workflows.erp_sweep import ErpStatusSweepWorkflow, ErpSweepRequest
 from workflows.reconcile import ReconcileRequest, ReconciliationWorkflow
 from workflows.sweep import CatchUpSweepWorkflow, SweepRequest
 
 SWEEP_SCHEDULE = "returnflow-catch-up-sweep"
 RECONCILE_SCHEDULE = "returnflow-daily-reconciliation"
+ERP_SWEEP_SCHEDULE = "returnflow-erp-status-sweep"
 
 
 def sweep_schedule(settings: Settings) -> Schedule:
@@ -43,6 +45,20 @@ def sweep_schedule(settings: Settings) -> Schedule:
             execution_timeout=timedelta(hours=1),
         ),
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=settings.sweep_interval)]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+def erp_sweep_schedule(settings: Settings) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            ErpStatusSweepWorkflow.run,
+            ErpSweepRequest(page=settings.erp_sweep_page),
+            id="erp-status-sweep",
+            task_queue=settings.task_queue,
+            execution_timeout=timedelta(hours=1),
+        ),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=settings.erp_sweep_interval)]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
@@ -75,10 +91,11 @@ def reconcile_schedule(settings: Settings) -> Schedule:
 
 
 async def ensure_schedules(client: Client, settings: Settings) -> dict[str, str]:
-    """Create or update both schedules; schedule id -> 'created' or 'updated'."""
+    """Create or update every schedule; schedule id -> 'created' or 'updated'."""
     outcome: dict[str, str] = {}
     for schedule_id, schedule in (
         (SWEEP_SCHEDULE, sweep_schedule(settings)),
+        (ERP_SWEEP_SCHEDULE, erp_sweep_schedule(settings)),
         (RECONCILE_SCHEDULE, reconcile_schedule(settings)),
     ):
         try:

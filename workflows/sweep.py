@@ -10,6 +10,7 @@ one heartbeating activity that streams page by page, so the history stays a hand
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
@@ -42,29 +43,44 @@ class SweepResult(BaseModel):
     inactive_subscriptions: list[str] = Field(default_factory=list)
 
 
+SWEEP_RETRY = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=2))
+R = TypeVar("R", bound=BaseModel)
+
+
+def sweep_id() -> str:
+    """This run's id, which the sweep's ledger rows carry."""
+    info = workflow.info()
+    return f"{info.workflow_id}/{info.run_id}"
+
+
+async def streaming_activity(name: str, arg: BaseModel, result_type: type[R]) -> R:
+    """One long activity that heartbeats as it streams page by page, so a sweep's history
+    stays a handful of events however many returns it reads."""
+    result: R = await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=timedelta(minutes=30),
+        heartbeat_timeout=timedelta(minutes=2),
+        retry_policy=SWEEP_RETRY,
+    )
+    return result
+
+
 @workflow.defn(name="CatchUpSweepWorkflow")
 class CatchUpSweepWorkflow:
     @workflow.run
     async def run(self, request: SweepRequest) -> SweepResult:
-        info = workflow.info()
-        retry = RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=2))
-        result: SweepResult = await workflow.execute_activity(
+        result = await streaming_activity(
             SweepActs.CATCH_UP,
-            CatchUpInput(
-                **request.model_dump(),
-                sweep_id=f"{info.workflow_id}/{info.run_id}",
-                now=workflow.now(),
-            ),
-            result_type=SweepResult,
-            start_to_close_timeout=timedelta(minutes=30),
-            heartbeat_timeout=timedelta(minutes=2),
-            retry_policy=retry,
+            CatchUpInput(**request.model_dump(), sweep_id=sweep_id(), now=workflow.now()),
+            SweepResult,
         )
         inactive: list[str] = await workflow.execute_activity(
             SweepActs.SUBSCRIPTIONS,
             result,
             result_type=list[str],
             start_to_close_timeout=timedelta(minutes=2),
-            retry_policy=retry,
+            retry_policy=SWEEP_RETRY,
         )
         return result.model_copy(update={"inactive_subscriptions": inactive})

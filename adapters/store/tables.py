@@ -203,6 +203,19 @@ class SweepSignalRow(SQLModel, table=True):
     signalled_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ErpSignalRow(SQLModel, table=True):
+    """What the ERP status sweep last told a return's workflow, one row per kind of event, so
+    a status read again on the next sweep is not signalled again."""
+
+    __tablename__ = "erp_signals"
+
+    return_id: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)  # ra_closed | review
+    document_id: str
+    erp_status: str
+    signalled_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class ReconciliationRunRow(SQLModel, table=True):
     """One reconciliation of a period: progress while it runs, totals and deltas after."""
 
@@ -272,6 +285,7 @@ TABLES = [
     WebhookRow.__table__,  # type: ignore[attr-defined]
     SweepRunRow.__table__,  # type: ignore[attr-defined]
     SweepSignalRow.__table__,  # type: ignore[attr-defined]
+    ErpSignalRow.__table__,  # type: ignore[attr-defined]
     ReconciliationRunRow.__table__,  # type: ignore[attr-defined]
     ReconciliationFindingRow.__table__,  # type: ignore[attr-defined]
     ReconciliationItemRow.__table__,  # type: ignore[attr-defined]

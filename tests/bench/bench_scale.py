@@ -5,7 +5,7 @@ return, measured at checkpoints and extrapolated linearly to BENCH_TARGET (100k)
 
 Returns are parked through the public path (signed webhook, validation, RA) until BENCH_OPEN
 are open or the time budget is spent; the largest size reached is what is reported. The worker
-keeps at most max_cached_workflows (SDK default) in memory, so its RSS is also measured after a
+keeps at most RETURNFLOW_MAX_CACHED_WORKFLOWS in memory, so its RSS is also measured after a
 restart with every return still open.
 """
 
@@ -25,6 +25,7 @@ from tests.drills.chaos import bounded, create_returns
 from tests.drills.courier import Courier, created_body
 from tests.drills.drive import drive_to
 from tests.drills.stack import Stack, open_stack
+from workers.settings import Settings
 
 OPEN = int(os.environ.get("BENCH_OPEN", "2000"))
 STEP = int(os.environ.get("BENCH_STEP", "500"))
@@ -98,6 +99,7 @@ async def measure() -> dict[str, Any]:
         "server_disk_bytes_per_open_return": round(disk_per),
         "worker_rss_bytes_per_open_return": round(rss_per),
         "target": TARGET,
+        "max_cached_workflows": Settings().max_cached_workflows,
         "extrapolated_server_disk_gb": round(
             (base["server_disk_mb"] * MB + disk_per * TARGET) / 1024**3, 2
         ),
@@ -111,11 +113,12 @@ async def measure() -> dict[str, Any]:
 def markdown(f: dict[str, Any]) -> str:
     peak = max(p["worker_rss_mb"] for p in f["points"])
     base = f["points"][0]["worker_rss_mb"]
-    cache_under_target = int(1000 * (500 - base) / (peak - base)) if peak > base else 1000
+    cache = f["max_cached_workflows"]
+    cache_under_target = int(cache * (500 - base) / (peak - base)) if peak > base else cache
     verdict = (
-        "."
+        f": met with a cache of {cache:,}."
         if peak < 500
-        else ": not met with the default cache; a cache of about "
+        else f": not met with a cache of {cache:,}; a cache of about "
         f"{cache_under_target} workflows (or more workers) keeps a worker under it."
     )
     rows = "\n".join(
@@ -137,9 +140,9 @@ to {f["target"]:,} open returns ≈ **{f["extrapolated_server_disk_gb"]} GB** on
 Worker RSS is not a cost per open return: a waiting return is only history on the server, and a
 restarted worker with all {f["open_reached"]} still open holds
 **{f["worker_rss_after_restart_mb"]} MB**. It grows with the workflows the worker keeps cached
-(max_cached_workflows, 1,000 by default, each with its own sandboxed copy of the workflow
-modules) and levels off once the cache is full: peak **{peak} MB** here against the 500 MB
-target{verdict}
+(`RETURNFLOW_MAX_CACHED_WORKFLOWS`, {f["max_cached_workflows"]:,} in this run, each with its
+own sandboxed copy of the workflow modules) and levels off once the cache is full: peak
+**{peak} MB** here against the 500 MB target{verdict}
 """
 
 

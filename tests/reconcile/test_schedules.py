@@ -11,7 +11,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.store.sweeps import SweepLedger
 from tests.reconcile.stack import issue7_stack
-from workers.schedules import RECONCILE_SCHEDULE, SWEEP_SCHEDULE, ensure_schedules
+from workers.schedules import (
+    ERP_SWEEP_SCHEDULE,
+    RECONCILE_SCHEDULE,
+    SWEEP_SCHEDULE,
+    ensure_schedules,
+)
+
+SCHEDULES = (SWEEP_SCHEDULE, ERP_SWEEP_SCHEDULE, RECONCILE_SCHEDULE)
 
 
 async def test_schedules_are_created_updated_and_run(
@@ -21,12 +28,13 @@ async def test_schedules_are_created_updated_and_run(
     async with issue7_stack(client, tmp_path_factory.mktemp("sched"), "issue7-schedules") as stack:
         settings = stack.live.settings.model_copy(update={"sweep_interval": timedelta(hours=1)})
         try:
-            assert await ensure_schedules(client, settings) == {
-                SWEEP_SCHEDULE: "created",
-                RECONCILE_SCHEDULE: "created",
-            }
+            assert await ensure_schedules(client, settings) == dict.fromkeys(SCHEDULES, "created")
             faster = settings.model_copy(
-                update={"sweep_interval": timedelta(minutes=3), "reconcile_hour_utc": 4}
+                update={
+                    "sweep_interval": timedelta(minutes=3),
+                    "erp_sweep_interval": timedelta(minutes=7),
+                    "reconcile_hour_utc": 4,
+                }
             )
             assert set((await ensure_schedules(client, faster)).values()) == {"updated"}
 
@@ -38,6 +46,11 @@ async def test_schedules_are_created_updated_and_run(
                 "CatchUpSweepWorkflow",
                 "issue7-schedules",
             )
+            erp_sweep = await client.get_schedule_handle(ERP_SWEEP_SCHEDULE).describe()
+            assert [i.every for i in erp_sweep.schedule.spec.intervals] == [timedelta(minutes=7)]
+            erp_action = erp_sweep.schedule.action
+            assert isinstance(erp_action, ScheduleActionStartWorkflow)
+            assert erp_action.workflow == "ErpStatusSweepWorkflow"
             daily = await client.get_schedule_handle(RECONCILE_SCHEDULE).describe()
             calendar = daily.schedule.spec.calendars[0]
             assert [(r.start, r.end) for r in calendar.hour] == [(4, 4)]
@@ -55,5 +68,5 @@ async def test_schedules_are_created_updated_and_run(
             assert len(runs) == 1 and runs[0].finished_at is not None
             assert runs[0].id.startswith("catch-up-sweep")
         finally:
-            for schedule_id in (SWEEP_SCHEDULE, RECONCILE_SCHEDULE):
+            for schedule_id in SCHEDULES:
                 await client.get_schedule_handle(schedule_id).delete()

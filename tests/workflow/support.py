@@ -16,9 +16,10 @@ from adapters.erp.netsuite.wire import RECORD_PATH
 from adapters.loop.payload import parse_webhook
 from adapters.loop.signature import loop_json
 from adapters.sandbox.netsuite import NetSuiteSandboxControl
-from tests.harness import LoopDriver, erp_records, start_return
+from tests.harness import LoopDriver, created_event, erp_records, start_return
 from tests.workflow.conftest import Live
 from workers import ops
+from workers.ingress import deliver
 from workflows.exceptions import ExceptionCase, ExceptionKind, ExceptionStatus, OwnerTeam
 from workflows.model import LoopEvent, ResolveExceptionInput, ReturnConfig, ReturnStatus
 
@@ -237,3 +238,30 @@ async def authorized_return(
     await start_return(live.client, live.settings, loop_return, config)
     await ops.wait_for_state(live.client, loop_return["id"], {"authorized"}, timeout=10)
     return str(loop_return["id"])
+
+
+async def loop_says(live: Live, loop_driver: LoopDriver, return_id: str, state: str) -> None:
+    """Loop's admin moves the return; its return.updated webhook reaches the workflow."""
+    changed = await loop_driver.set_state(return_id, state)
+    await deliver(live.client, live.settings, created_event(changed, trigger="return.updated"))
+
+
+async def review_cleared_and_closed(
+    live: Live, loop_driver: LoopDriver, return_id: str, case: ExceptionCase
+) -> None:
+    """CX clears the review in Loop (Loop has no unflag call), ops proceed, the goods arrive
+    and pass inspection: the return closes."""
+    await loop_says(live, loop_driver, return_id, "open")
+    await ops.resolve(live.client, return_id, resolution(case, "ops@test", "proceed"))
+    await ops.receive(live.client, return_id, WAREHOUSE)
+    await ops.inspect(live.client, return_id, WAREHOUSE)
+    assert (await workflow_result(live, return_id)).state == "closed"
+
+
+async def held_once_and_loop_flagged_once(
+    live: Live, loop_driver: LoopDriver, return_id: str, case: ExceptionCase
+) -> None:
+    """An ERP review holds the return on exactly this case and flagged Loop exactly once."""
+    status = await ops.status(live.client, return_id)
+    assert [c.id for c in status.open_exceptions] == [case.id]
+    assert await loop_actions(loop_driver, return_id) == [("flag", "done")]

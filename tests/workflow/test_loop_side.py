@@ -3,6 +3,8 @@ dispositions that move stock out of holding after inspection."""
 
 from __future__ import annotations
 
+import asyncio
+
 from adapters.sandbox.netsuite import NetSuiteSandboxControl
 from tests.harness import LoopDriver, created_event, erp_records, start_return
 from tests.workflow.conftest import Live
@@ -11,9 +13,12 @@ from tests.workflow.support import (
     authorized_return,
     config,
     eventually,
+    held_once_and_loop_flagged_once,
     loop_actions,
+    loop_says,
     refused,
     resolution,
+    review_cleared_and_closed,
     the_one_open_case,
     workflow_result,
 )
@@ -21,12 +26,6 @@ from workers import ops
 from workers.ingress import deliver
 from workflows.exceptions import ExceptionKind, OwnerTeam
 from workflows.model import ErpEvent, InspectedLine, InspectionInput
-
-
-async def loop_says(live: Live, loop_driver: LoopDriver, return_id: str, state: str) -> None:
-    """Loop's admin moves the return; its return.updated webhook reaches the workflow."""
-    changed = await loop_driver.set_state(return_id, state)
-    await deliver(live.client, live.settings, created_event(changed, trigger="return.updated"))
 
 
 async def test_loop_review_holds_the_return_until_ops_proceed(
@@ -40,11 +39,7 @@ async def test_loop_review_holds_the_return_until_ops_proceed(
     # the flag came from Loop: returnflow never flags it back (no ping-pong)
     assert ("flag", "done") not in await loop_actions(loop_driver, rid)
 
-    await loop_says(live, loop_driver, rid, "open")
-    await ops.resolve(live.client, rid, resolution(case, "ops@test", "proceed"))
-    await ops.receive(live.client, rid, WAREHOUSE)
-    await ops.inspect(live.client, rid, WAREHOUSE)
-    assert (await workflow_result(live, rid)).state == "closed"
+    await review_cleared_and_closed(live, loop_driver, rid, case)
 
 
 async def test_a_refund_in_loop_before_receipt_is_finance_s_to_check(
@@ -65,7 +60,13 @@ async def test_a_refund_in_loop_before_receipt_is_finance_s_to_check(
     )
     assert case.evidence["loop_state"] == "closed"
     assert not status.blocked and status.state == "authorized"
-    stored = live.store.list_exceptions(return_id=rid, owner=OwnerTeam.FINANCE)
+    stored = await eventually(  # the query can show the case before its store write lands
+        lambda: asyncio.to_thread(
+            live.store.list_exceptions, return_id=rid, owner=OwnerTeam.FINANCE
+        ),
+        bool,
+        what="the case in the store",
+    )
     assert [c.id for c in stored] == [case.id]
     await ops.cancel(live.client, rid, "finance@test", "refunded outside returnflow")
 
@@ -189,15 +190,9 @@ async def test_an_erp_review_flag_holds_the_return_and_flags_loop_once(
     # Loop's own webhook about the flag comes back: no second case, no second flag
     await loop_says(live, loop_driver, rid, "review")
     await ops.erp_event(live.client, rid, ErpEvent(kind="review"))
-    status = await ops.status(live.client, rid)
-    assert [c.id for c in status.open_exceptions] == [case.id]
-    assert await loop_actions(loop_driver, rid) == [("flag", "done")]
+    await held_once_and_loop_flagged_once(live, loop_driver, rid, case)
 
-    await loop_says(live, loop_driver, rid, "open")  # CX clears it in Loop
-    await ops.resolve(live.client, rid, resolution(case, "ops@test", "proceed"))
-    await ops.receive(live.client, rid, WAREHOUSE)
-    await ops.inspect(live.client, rid, WAREHOUSE)
-    assert (await workflow_result(live, rid)).state == "closed"
+    await review_cleared_and_closed(live, loop_driver, rid, case)
 
 
 async def test_a_disposition_to_a_location_the_erp_lacks_is_an_ops_case(

@@ -1,0 +1,68 @@
+"""The ERP status sweep's bookkeeping: which returns it watches and what it already signalled.
+
+It watches returns whose RA exists and whose workflow has not ended (the projection's state),
+page by page in return-id order so a large backlog streams instead of loading at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Engine, Table, select
+
+from adapters.store.store import Store
+from adapters.store.tables import ErpSignalRow, ReturnRow
+from workflows.lifecycle import TERMINAL_STATES, ReturnLifecycle
+
+_RETURNS: Table = ReturnRow.__table__  # type: ignore[attr-defined]
+_SIGNALS: Table = ErpSignalRow.__table__  # type: ignore[attr-defined]
+
+# The ERP holds an RA from `authorized` on; a closed or cancelled return has nothing to hear
+_BEFORE_RA = frozenset({"requested", "validated"})
+WATCHED_STATES = tuple(
+    s.id for s in ReturnLifecycle.states if s.id not in TERMINAL_STATES | _BEFORE_RA
+)
+
+
+class ErpSignalLedger:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.engine: Engine = store.engine
+
+    def watched(self, erp_system: str, after: str, limit: int) -> list[str]:
+        """The next `limit` watched return ids after `after` (keyset paging)."""
+        query = (
+            select(_RETURNS.c.return_id)
+            .where(
+                _RETURNS.c.erp_system == erp_system,
+                _RETURNS.c.state.in_(WATCHED_STATES),
+                _RETURNS.c.return_id > after,
+            )
+            .order_by(_RETURNS.c.return_id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [str(r) for r in conn.execute(query).scalars()]
+
+    def already(self, return_ids: Iterable[str]) -> set[tuple[str, str]]:
+        """(return id, kind) pairs already signalled, for one page of returns."""
+        query = select(_SIGNALS.c.return_id, _SIGNALS.c.kind).where(
+            _SIGNALS.c.return_id.in_(list(return_ids))
+        )
+        with self.engine.connect() as conn:
+            return {(str(r), str(k)) for r, k in conn.execute(query)}
+
+    def signalled(
+        self, return_id: str, kind: str, document_id: str, erp_status: str, at: datetime
+    ) -> None:
+        values = {
+            "return_id": return_id,
+            "kind": kind,
+            "document_id": document_id,
+            "erp_status": erp_status,
+            "signalled_at": at,
+        }
+        with self.engine.begin() as conn:
+            stmt = self.store._insert(_SIGNALS).values(values)
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["return_id", "kind"]))
