@@ -1,15 +1,19 @@
-"""The webhook receiver: verify, parse, hand to Temporal durably, then answer.
+"""The webhook receiver: verify, parse, hand over durably, then answer.
 
-2xx means the event is in Temporal (signal-with-start on `return-<id>`). A bad signature is
-refused with 401, a malformed body with 400/422, and every delivery, refused or not, is written
-to the webhook log so nothing that reached us is lost.
+2xx means the event is durable: in Temporal (signal-with-start on `return-<id>`, the default),
+or with RETURNFLOW_INGRESS_ACK=store in the store, from where the forwarder hands it to Temporal
+(workers/ingress_forwarder.py). A bad signature is refused with 401, a malformed body with
+400/422, and every delivery, refused or not, is written to the webhook log so nothing that
+reached us is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +27,7 @@ from temporalio.service import RPCError
 from adapters.loop.payload import PayloadError, parse_webhook
 from adapters.loop.signature import verify_any
 from adapters.store import Store
+from workers.ingress_forwarder import Forwarder
 from workers.metrics import observe_ingress
 from workers.settings import Settings
 from workflows.model import LoopEvent, ReturnConfig, ReturnStart
@@ -31,6 +36,7 @@ from workflows.returns import ReturnWorkflow
 log = logging.getLogger("returnflow.ingress")
 
 SIGNATURE_HEADER = "X-Loop-Signature"
+FORWARDER_STOP_S = 5.0  # on shutdown, let hand-overs in flight finish this long
 
 
 def workflow_id(return_id: str) -> str:
@@ -57,7 +63,22 @@ async def deliver(
 
 
 def create_ingress(settings: Settings, client: Client, store: Store | None = None) -> FastAPI:
-    app = FastAPI(title="returnflow ingress", docs_url=None, redoc_url=None)
+    forwarder: Forwarder | None = None
+    if settings.ingress_ack == "store":
+        if store is None:
+            raise ValueError("RETURNFLOW_INGRESS_ACK=store needs the store (RETURNFLOW_STORE_URL)")
+        forwarder = Forwarder(settings, client, store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(forwarder.run()) if forwarder else None
+        yield
+        if forwarder is not None and task is not None:
+            forwarder.stop()  # what is still waiting stays in the store for the next start
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, FORWARDER_STOP_S)
+
+    app = FastAPI(title="returnflow ingress", docs_url=None, redoc_url=None, lifespan=lifespan)
     secrets = settings.webhook_secrets()
 
     async def log_delivery(**row: Any) -> None:
@@ -100,6 +121,8 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
             "digest": event.digest,
             "signature_ok": True,
         }
+        if forwarder is not None:
+            return await acknowledge_from_store(row, meta, event)
         try:
             await deliver(client, settings, event)
         except WorkflowAlreadyStartedError:
@@ -125,13 +148,39 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
         await log_delivery(**row, **meta, accepted=True, status_code=202, error=None)
         return answer(202, {"ok": True, "workflow_id": workflow_id(event.return_id)})
 
+    async def acknowledge_from_store(
+        row: dict[str, Any], meta: dict[str, Any], event: LoopEvent
+    ) -> JSONResponse:
+        assert store is not None and forwarder is not None
+        try:
+            await asyncio.to_thread(
+                store.record_webhook,
+                **row,
+                **meta,
+                accepted=True,
+                status_code=202,
+                error=None,
+                event=event.model_dump(mode="json"),
+            )
+        except Exception:  # not durable anywhere: Loop must send it again
+            log.exception("could not queue the webhook in the store")
+            return answer(503, {"error": "temporarily unavailable, retry"})
+        forwarder.wake()
+        return answer(
+            202, {"ok": True, "workflow_id": workflow_id(event.return_id), "queued": True}
+        )
+
     @app.get("/healthz")
     async def healthz() -> JSONResponse:
         try:
             await asyncio.wait_for(client.service_client.check_health(), timeout=3)
         except Exception as err:
             return answer(503, {"ok": False, "temporal": str(err)})
-        return answer(200, {"ok": True})
+        if forwarder is None:
+            return answer(200, {"ok": True})
+        waiting, oldest = await asyncio.to_thread(forwarder.outbox.backlog)
+        since = oldest.isoformat() if oldest else None
+        return answer(200, {"ok": True, "forward_backlog": waiting, "oldest_waiting": since})
 
     observe_ingress(app)  # traces, webhook counters, /metrics, /livez
     return app

@@ -98,6 +98,10 @@ class Settings(BaseSettings):
     # ingress
     ingress_host: str = "127.0.0.1"
     ingress_port: int = 8000
+    # when Loop gets its 2xx: "temporal" once the signal-with-start returned; "store" once the
+    # event is written to the store, a forwarder then hands it to Temporal (at least once)
+    ingress_ack: Literal["temporal", "store"] = "temporal"
+    ingress_forward_concurrency: int = Field(default=16, ge=1, le=256)
 
     # policy
     auto_approve_below: Decimal = Decimal("100")

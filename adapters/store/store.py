@@ -386,10 +386,12 @@ class Store:
         return_id: str | None = None,
         digest: str | None = None,
         error: str | None = None,
+        event: dict[str, Any] | None = None,
     ) -> None:
         """Log one delivery by its id; a second write with the same id replaces the first.
 
-        Pass the raw body as bytes. `digest` defaults to the sha256 of the whole body.
+        Pass the raw body as bytes. `digest` defaults to the sha256 of the whole body. `event`
+        (the parsed event) queues the delivery for the ingress's forwarder.
         """
         raw, text, truncated = _webhook_body(body)
         values = {
@@ -407,6 +409,8 @@ class Store:
             "body_bytes": len(raw),
             "truncated": truncated,
         }
+        if event is not None:  # absent, the column stays SQL NULL (not JSON null): not queued
+            values["event"] = event
         with self.engine.begin() as conn:
             stmt = self._insert(_WEBHOOKS).values(values)
             conn.execute(

@@ -154,6 +154,7 @@ class WebhookRow(SQLModel, table=True):
         Index("ix_webhooks_accepted_received", "accepted", "received_at"),
         Index("ix_webhooks_return", "return_id"),
         Index("ix_webhooks_digest", "digest"),
+        Index("ix_webhooks_outbox", "forwarded_at", "received_at"),
     )
 
     id: str = Field(primary_key=True)
@@ -169,6 +170,10 @@ class WebhookRow(SQLModel, table=True):
     body: str = Field(default="", sa_type=Text)
     body_bytes: int = 0
     truncated: bool = False
+    # acknowledged from the store (RETURNFLOW_INGRESS_ACK=store): the parsed event waits here
+    # until the forwarder has handed it to Temporal, then forwarded_at is set
+    event: dict[str, Any] | None = Field(default=None, sa_type=JsonDoc)
+    forwarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SweepRunRow(SQLModel, table=True):

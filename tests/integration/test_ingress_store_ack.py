@@ -1,0 +1,116 @@
+"""The ingress acknowledging from the store (RETURNFLOW_INGRESS_ACK=store): Loop's 2xx means
+the event is in the store, the forwarder hands it to Temporal, and a delivery a dead ingress
+acknowledged but never forwarded is picked up by the next one."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from adapters.loop.payload import parse_webhook
+from adapters.sandbox.server import ServedApp
+from adapters.store import Store
+from adapters.store.webhook_outbox import WebhookOutbox
+from tests.harness import Live, LoopDriver
+from tests.integration.test_ingress import signed, webhook_body
+from tests.workflow.support import eventually
+from workers import ops
+from workers.ingress import create_ingress
+
+
+@pytest.fixture(scope="module")
+def store_acked(live: Live) -> Live:
+    return Live(
+        **{**vars(live), "settings": live.settings.model_copy(update={"ingress_ack": "store"})}
+    )
+
+
+@pytest.fixture(scope="module")
+def ingress(store_acked: Live) -> Iterator[ServedApp]:
+    app = create_ingress(store_acked.settings, store_acked.client, store_acked.store)
+    with ServedApp(app, name="ingress-store-ack") as srv:
+        yield srv
+
+
+@pytest.fixture
+async def http(ingress: ServedApp) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=ingress.url, timeout=30) as client:
+        yield client
+
+
+def forwarded(store: Store, rid: str) -> bool:
+    return all(w.forwarded_at is not None for w in store.list_webhooks(return_id=rid))
+
+
+async def test_acked_from_the_store_then_forwarded_to_temporal(
+    http: httpx.AsyncClient, live: Live, loop_driver: LoopDriver
+) -> None:
+    body, rid = await webhook_body(loop_driver)
+    response = await http.post("/webhooks/loop", content=body, headers=signed(body))
+    assert response.status_code == 202, response.text
+    assert response.json() == {"ok": True, "workflow_id": f"return-{rid}", "queued": True}
+    status = await ops.wait_for_state(live.client, rid, {"authorized"})
+    assert status.events_seen == 1
+    await eventually(lambda: asyncio.to_thread(forwarded, live.store, rid), bool, what="marked")
+    [row] = live.store.list_webhooks(return_id=rid)
+    assert (row.accepted, row.status_code, row.event is not None) == (True, 202, True)
+
+    again = await http.post("/webhooks/loop", content=body, headers=signed(body))
+    assert again.status_code == 202  # Loop's retry: queued, forwarded, dropped by the workflow
+    await eventually(lambda: asyncio.to_thread(forwarded, live.store, rid), bool, what="marked")
+    assert (await ops.status(live.client, rid)).events_seen == 1
+
+
+async def test_what_a_dead_ingress_acked_is_forwarded_by_the_next(
+    live: Live, loop_driver: LoopDriver, ingress: ServedApp
+) -> None:
+    body, rid = await webhook_body(loop_driver)
+    received = datetime.now(UTC)
+    event = parse_webhook(body, received)
+    live.store.record_webhook(  # acked by an ingress that died before forwarding it
+        uuid.uuid4().hex,
+        received_at=received,
+        body=body,
+        status_code=202,
+        accepted=True,
+        signature_ok=True,
+        return_id=rid,
+        digest=event.digest,
+        event=event.model_dump(mode="json"),
+    )
+    status = await ops.wait_for_state(live.client, rid, {"authorized"}, timeout=20)
+    assert status.events_seen == 1
+    await eventually(lambda: asyncio.to_thread(forwarded, live.store, rid), bool, what="marked")
+    count, _ = WebhookOutbox(live.store).backlog()
+    assert count == 0
+    async with httpx.AsyncClient(base_url=ingress.url, timeout=30) as client:
+        health = (await client.get("/healthz")).json()
+    assert health == {"ok": True, "forward_backlog": 0, "oldest_waiting": None}
+
+
+async def test_no_store_write_no_ack(
+    http: httpx.AsyncClient, live: Live, loop_driver: LoopDriver, tmp_path
+) -> None:
+    body, rid = await webhook_body(loop_driver)
+    broken = Store.from_url(f"sqlite:///{tmp_path / 'broken.db'}")
+    broken.create_all()
+    with broken.engine.begin() as conn:
+        conn.execute(text("DROP TABLE webhooks"))
+    settings = live.settings.model_copy(update={"ingress_ack": "store"})
+    with ServedApp(create_ingress(settings, live.client, broken), name="ingress-broken") as srv:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
+            response = await client.post("/webhooks/loop", content=body, headers=signed(body))
+    assert response.status_code == 503  # nothing durable holds it: Loop must send it again
+    assert live.store.list_webhooks(return_id=rid) == []
+
+
+def test_store_ack_without_a_store_is_refused_at_start(live: Live) -> None:
+    settings = live.settings.model_copy(update={"ingress_ack": "store"})
+    with pytest.raises(ValueError, match="RETURNFLOW_INGRESS_ACK=store"):
+        create_ingress(settings, live.client, None)

@@ -1,0 +1,75 @@
+"""Hands webhooks the ingress acknowledged from the store to Temporal (RETURNFLOW_INGRESS_ACK=
+store): Loop's ack then costs one local write instead of a signal-with-start round trip.
+
+At least once: a delivery is marked forwarded only after Temporal took it, and a forwarder that
+dies leaves it waiting for the next one (or another replica). A second hand-over is harmless:
+the return's workflow drops an event whose digest it has seen. Events of one return may arrive
+out of order, as Loop's own retries already make them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from adapters.store import Store
+from adapters.store.webhook_outbox import WebhookOutbox
+from workers.settings import Settings
+from workflows.model import LoopEvent
+
+log = logging.getLogger("returnflow.ingress")
+IDLE_POLL_S = 1.0  # also picks up what a dead process left behind
+RETRY_AFTER_S = 2.0  # Temporal unreachable: wait, then try the backlog again
+
+
+class Forwarder:
+    def __init__(self, settings: Settings, client: Client, store: Store) -> None:
+        self.settings = settings
+        self.client = client
+        self.outbox = WebhookOutbox(store)
+        self.concurrency = settings.ingress_forward_concurrency
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Forward until stopped: in batches, `concurrency` hand-overs in flight."""
+        while not self._stopping:
+            batch = await asyncio.to_thread(self.outbox.waiting, self.concurrency * 4)
+            if not batch:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+                continue
+            slots = asyncio.Semaphore(self.concurrency)
+            results = await asyncio.gather(*(self._one(slots, i, e) for i, e in batch))
+            if not all(results):
+                await asyncio.sleep(RETRY_AFTER_S)
+
+    async def _one(self, slots: asyncio.Semaphore, delivery_id: str, raw: dict[str, Any]) -> bool:
+        from workers.ingress import deliver  # the ingress imports this module
+
+        async with slots:
+            note = None
+            try:
+                await deliver(self.client, self.settings, LoopEvent.model_validate(raw))
+            except WorkflowAlreadyStartedError:
+                note = "return already finished; event recorded only"
+            except RPCError as err:
+                log.warning("forwarding webhook %s: Temporal refused: %s", delivery_id, err)
+                return False
+            await asyncio.to_thread(self.outbox.forwarded, delivery_id, datetime.now(UTC), note)
+            return True
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
