@@ -12,7 +12,7 @@ from activities.failures import typed_failures
 from adapters.erp.protocol import ErpAdapter
 from adapters.store import Store
 from adapters.store.erp_signals import ErpSignalLedger
-from workflows.erp_sweep import ErpSweepActs, ErpSweepInput, ErpSweepResult
+from workflows.erp_sweep import WATCHED_STATES, ErpSweepActs, ErpSweepInput, ErpSweepResult
 from workflows.model import ERP_ENDED, ErpEvent, ErpReturnStatus
 
 # Signals one return's workflow; False when that workflow has already ended.
@@ -50,7 +50,9 @@ class ErpSweepActivities:
         result = ErpSweepResult(sweep_id=inp.sweep_id, erp_system=self.erp.system)
         after = ""
         while True:
-            page = await asyncio.to_thread(self.ledger.watched, self.erp.system, after, inp.page)
+            page = await asyncio.to_thread(
+                self.ledger.watched, self.erp.system, WATCHED_STATES, after, inp.page
+            )
             if not page:
                 return result
             after = page[-1]

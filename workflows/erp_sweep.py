@@ -15,7 +15,14 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.lifecycle import TERMINAL_STATES, ReturnLifecycle
     from workflows.sweep import streaming_activity, sweep_id
+
+# The ERP holds an RA from `authorized` on; a closed or cancelled return has nothing to hear
+_BEFORE_RA = frozenset({"requested", "validated"})
+WATCHED_STATES = tuple(
+    s.id for s in ReturnLifecycle.states if s.id not in TERMINAL_STATES | _BEFORE_RA
+)
 
 
 class ErpSweepActs:

@@ -1,7 +1,7 @@
 """The ERP status sweep's bookkeeping: which returns it watches and what it already signalled.
 
-It watches returns whose RA exists and whose workflow has not ended (the projection's state),
-page by page in return-id order so a large backlog streams instead of loading at once.
+It watches returns in the lifecycle states it is given (those with an RA whose workflow has not
+ended), page by page in return-id order so a large backlog streams instead of loading at once.
 """
 
 from __future__ import annotations
@@ -13,16 +13,9 @@ from sqlalchemy import Engine, Table, select
 
 from adapters.store.store import Store
 from adapters.store.tables import ErpSignalRow, ReturnRow
-from workflows.lifecycle import TERMINAL_STATES, ReturnLifecycle
 
 _RETURNS: Table = ReturnRow.__table__  # type: ignore[attr-defined]
 _SIGNALS: Table = ErpSignalRow.__table__  # type: ignore[attr-defined]
-
-# The ERP holds an RA from `authorized` on; a closed or cancelled return has nothing to hear
-_BEFORE_RA = frozenset({"requested", "validated"})
-WATCHED_STATES = tuple(
-    s.id for s in ReturnLifecycle.states if s.id not in TERMINAL_STATES | _BEFORE_RA
-)
 
 
 class ErpSignalLedger:
@@ -30,13 +23,13 @@ class ErpSignalLedger:
         self.store = store
         self.engine: Engine = store.engine
 
-    def watched(self, erp_system: str, after: str, limit: int) -> list[str]:
-        """The next `limit` watched return ids after `after` (keyset paging)."""
+    def watched(self, erp_system: str, states: Iterable[str], after: str, limit: int) -> list[str]:
+        """The next `limit` ids of this ERP's returns in `states` after `after` (keyset)."""
         query = (
             select(_RETURNS.c.return_id)
             .where(
                 _RETURNS.c.erp_system == erp_system,
-                _RETURNS.c.state.in_(WATCHED_STATES),
+                _RETURNS.c.state.in_(list(states)),
                 _RETURNS.c.return_id > after,
             )
             .order_by(_RETURNS.c.return_id)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.store import Store
-from adapters.store.erp_signals import WATCHED_STATES, ErpSignalLedger
+from adapters.store.erp_signals import ErpSignalLedger
+from workflows.erp_sweep import WATCHED_STATES
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
@@ -30,11 +31,11 @@ def test_watched_returns_are_in_flight_with_an_ra_and_page_in_id_order(store: St
     seed(store)
     ledger = ErpSignalLedger(store)
     pages, after = [], ""
-    while page := ledger.watched("netsuite", after, 2):
+    while page := ledger.watched("netsuite", WATCHED_STATES, after, 2):
         pages.append(page)
         after = page[-1]
     assert pages == [["r1", "r3"], ["r7", "r8"]]
-    assert ledger.watched("khaos", "", 10) == ["r4"]
+    assert ledger.watched("khaos", WATCHED_STATES, "", 10) == ["r4"]
     assert "requested" not in WATCHED_STATES and "closed" not in WATCHED_STATES
 
 
