@@ -3,6 +3,7 @@ RA, tick its review flag) reaches the return once, and a flag returnflow set is 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from adapters.sandbox.netsuite import NetSuiteSandboxControl
@@ -108,7 +109,11 @@ async def test_a_loop_review_ticks_netsuite_once_and_the_sweep_does_not_echo_it(
         return bool(ra.get(REVIEW_FIELD))
 
     await eventually(ticked, bool, what="NetSuite review box ticked")
-    assert "erp_flagged" in [t.event for t in live.store.audit_trail(rid)]
+    await eventually(  # the audit row lands just after the ERP call
+        lambda: asyncio.to_thread(live.store.audit_trail, rid),
+        lambda trail: "erp_flagged" in [t.event for t in trail],
+        what="erp_flagged audited",
+    )
 
     await loop_says(live, loop_driver, rid, "open")  # CX clears the review in Loop
     await ops.resolve(live.client, rid, resolution(case, "ops@test", "proceed"))
