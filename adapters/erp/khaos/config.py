@@ -49,7 +49,7 @@ class KhaosConfig:
     # them; a person ticks the same flag in the Returns screen
     review_flag: str = "ON_HOLD"
     review_note: str | None = "HOLD_REASON"
-    # the return's Khaos status -> where it stands; a status not listed is refused, not guessed
+    # the return's Khaos status -> where it stands; one not listed is logged and left out
     return_states: dict[str, ErpReturnState] = field(
         default_factory=lambda: {
             "New": ErpReturnState.OPEN,

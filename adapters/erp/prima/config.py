@@ -51,7 +51,7 @@ class PrimaConfig:
     # the sales return's attributes that hold it for review and say why (booleans Yes/No)
     review_flag: str = "OnHold"
     review_note: str | None = "HoldReason"
-    # the sales return's Prima status -> where it stands; one not listed is refused, not guessed
+    # the sales return's Prima status -> where it stands; one not listed is logged, left out
     return_states: dict[str, ErpReturnState] = field(
         default_factory=lambda: {
             "Open": ErpReturnState.OPEN,
