@@ -177,8 +177,15 @@ async def test_full_return(
 
     sneaker = order.lines[0].item_id
     sellable_before = await netsuite_control.on_hand(sneaker, MAIN)
+    calls_before = len(await netsuite_control.login_audit())
     receipt = await netsuite_adapter.receive_return(receipt_request(ra, request))
     assert receipt.external_id == "loop-r-full-ir"
+    calls = [
+        (a["method"], a["path"].rsplit("/", 2)[-2]) for a in await netsuite_control.login_audit()
+    ]
+    # the RA's lines, then the transform; a receipt has nothing to read back but its id
+    assert calls[calls_before:] == [("GET", "returnAuthorization"), ("POST", "!transform")]
+    assert receipt.id == (await netsuite_control.records("itemReceipt"))[0]["id"]
     assert await netsuite_control.on_hand(sneaker, HOLDING) == 1  # on hand, not sellable
     assert await netsuite_control.on_hand(sneaker, MAIN) == sellable_before
     inventory = (await netsuite_control.dump(with_records=False))["inventory"]

@@ -243,6 +243,7 @@ class NetSuiteAdapter:
             "itemReceipt",
             request.external_id,
             body,
+            read_back=False,  # a receipt has no status or total to read
         )
         return await self._document(ErpDocumentKind.ITEM_RECEIPT, record)
 
@@ -316,6 +317,8 @@ class NetSuiteAdapter:
             record_type,
             request.external_id,
             body,
+            # transfers and adjustments have no status or total; a vendor return has a status
+            read_back=kind is ErpDocumentKind.VENDOR_RETURN,
         )
         return await self._document(kind, record)
 
