@@ -1,10 +1,10 @@
 """Hands webhooks the ingress acknowledged from the store to Temporal (RETURNFLOW_INGRESS_ACK=
 store): Loop's ack then costs one local write instead of a signal-with-start round trip.
 
-At least once: a delivery is marked forwarded only after Temporal took it, and a forwarder that
-dies leaves it waiting for the next one (or another replica). A second hand-over is harmless:
-the return's workflow drops an event whose digest it has seen. Events of one return may arrive
-out of order, as Loop's own retries already make them.
+At least once: a delivery is marked forwarded only after Temporal took it. Replicas share the
+backlog by claiming rows; a forwarder that dies leaves its claims to expire and be taken over.
+A second hand-over is harmless: the return's workflow drops an event whose digest it has seen.
+Events of one return may arrive out of order, as Loop's own retries already make them.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+import os
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -27,6 +30,7 @@ from workflows.model import LoopEvent
 log = logging.getLogger("returnflow.ingress")
 IDLE_POLL_S = 1.0  # also picks up what a dead process left behind
 RETRY_AFTER_S = 2.0  # Temporal unreachable: wait, then try the backlog again
+LEASE = timedelta(seconds=60)  # a claim older than this belonged to a process that died
 
 
 class Forwarder:
@@ -35,6 +39,7 @@ class Forwarder:
         self.client = client
         self.outbox = WebhookOutbox(store)
         self.concurrency = settings.ingress_forward_concurrency
+        self.owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -44,15 +49,19 @@ class Forwarder:
     async def run(self) -> None:
         """Forward until stopped: in batches, `concurrency` hand-overs in flight."""
         while not self._stopping:
-            batch = await asyncio.to_thread(self.outbox.waiting, self.concurrency * 4)
+            self._wake.clear()  # before claiming: a webhook queued meanwhile wakes the next wait
+            batch = await asyncio.to_thread(
+                self.outbox.claim, self.owner, self.concurrency * 4, datetime.now(UTC), LEASE
+            )
             if not batch:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
                 continue
             slots = asyncio.Semaphore(self.concurrency)
             results = await asyncio.gather(*(self._one(slots, i, e) for i, e in batch))
-            if not all(results):
+            failed = [i for (i, _), ok in zip(batch, results, strict=True) if not ok]
+            if failed:  # Temporal refused: give them back, try again shortly
+                await asyncio.to_thread(self.outbox.release, failed)
                 await asyncio.sleep(RETRY_AFTER_S)
 
     async def _one(self, slots: asyncio.Semaphore, delivery_id: str, raw: dict[str, Any]) -> bool:

@@ -174,6 +174,10 @@ class WebhookRow(SQLModel, table=True):
     # until the forwarder has handed it to Temporal, then forwarded_at is set
     event: dict[str, Any] | None = Field(default=None, sa_type=JsonDoc)
     forwarded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # the forwarder (one per ingress process) handing it over now, so replicas share the work;
+    # a claim older than the lease is taken over (its process died mid-way)
+    claimed_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SweepRunRow(SQLModel, table=True):

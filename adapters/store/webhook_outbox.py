@@ -4,10 +4,10 @@ ingress dying before it reached Temporal (the next forwarder picks it up)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, Table, func, or_, select
 
 from adapters.store.store import Store
 from adapters.store.tables import WebhookRow
@@ -20,16 +20,39 @@ class WebhookOutbox:
     def __init__(self, store: Store) -> None:
         self.engine: Engine = store.engine
 
-    def waiting(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
-        """The oldest events not yet forwarded: (delivery id, parsed event)."""
-        query = (
-            select(_WEBHOOKS.c.id, _WEBHOOKS.c.event)
-            .where(*_WAITING)
+    def claim(
+        self, owner: str, limit: int, now: datetime, lease: timedelta
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Claim the oldest waiting events nobody holds (or whose holder's lease ran out):
+        (delivery id, parsed event). One statement, so two replicas never claim the same row
+        (PostgreSQL skips rows another claim has locked; SQLite has one writer)."""
+        free = or_(_WEBHOOKS.c.claimed_at.is_(None), _WEBHOOKS.c.claimed_at < now - lease)
+        oldest = (
+            select(_WEBHOOKS.c.id)
+            .where(*_WAITING, free)
             .order_by(_WEBHOOKS.c.received_at, _WEBHOOKS.c.id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
-            return [(str(i), dict(e)) for i, e in conn.execute(query)]
+        if self.engine.dialect.name == "postgresql":
+            oldest = oldest.with_for_update(skip_locked=True)
+        claim = (
+            _WEBHOOKS.update()
+            .where(_WEBHOOKS.c.id.in_(oldest.scalar_subquery()), free)
+            .values(claimed_by=owner, claimed_at=now)
+            .returning(_WEBHOOKS.c.id, _WEBHOOKS.c.event, _WEBHOOKS.c.received_at)
+        )
+        with self.engine.begin() as conn:
+            rows = sorted(conn.execute(claim), key=lambda r: (r.received_at, r.id))
+        return [(str(r.id), dict(r.event)) for r in rows]
+
+    def release(self, delivery_ids: list[str]) -> None:
+        """Give claims back (their hand-over failed) so the next claim retries them at once."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                _WEBHOOKS.update()
+                .where(_WEBHOOKS.c.id.in_(delivery_ids))
+                .values(claimed_by=None, claimed_at=None)
+            )
 
     def forwarded(self, delivery_id: str, at: datetime, note: str | None = None) -> None:
         values: dict[str, Any] = {"forwarded_at": at}
