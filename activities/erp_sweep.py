@@ -67,6 +67,8 @@ class ErpSweepActivities:
         missing = [rid for rid in page if rid not in statuses]
         result.without_ra += missing[: max(0, WITHOUT_RA_SHOWN - len(result.without_ra))]
         for rid, status in statuses.items():
+            if not status.review and (rid, "review") in done:  # unticked: a new tick is news
+                await asyncio.to_thread(self.ledger.forget, rid, "review")
             for event in events_for(status, self.erp.system):
                 if (rid, event.kind) in done:
                     continue

@@ -3,8 +3,9 @@
 No ERP here pushes return changes (Khaos and Prima have no return-status push at all), so on a
 Temporal Schedule this reads the RA status and review flag of every return still in flight,
 in pages, and signals `erp_event` to a return whose RA was closed or cancelled in the ERP or
-whose review flag was ticked there. Each is signalled once (the ledger remembers), and the
-workflow ignores a flag it set itself, so a review never ping-pongs between the two sides.
+whose review flag was ticked there. Each is signalled once while it lasts (the ledger
+remembers; a box unticked and ticked again later is a new review), and the workflow ignores a
+flag it set itself, so a review never ping-pongs between the two sides.
 """
 
 from __future__ import annotations

@@ -59,3 +59,10 @@ class ErpSignalLedger:
         with self.engine.begin() as conn:
             stmt = self.store._insert(_SIGNALS).values(values)
             conn.execute(stmt.on_conflict_do_nothing(index_elements=["return_id", "kind"]))
+
+    def forget(self, return_id: str, kind: str) -> None:
+        """The ERP no longer shows it (a review box unticked): its next showing is news."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                _SIGNALS.delete().where(_SIGNALS.c.return_id == return_id, _SIGNALS.c.kind == kind)
+            )

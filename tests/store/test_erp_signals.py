@@ -47,3 +47,5 @@ def test_a_signal_is_remembered_once_per_return_and_kind(store: Store) -> None:
     ledger.signalled("r3", "ra_closed", "ra-3", "C", NOW)
     assert ledger.already(["r1", "r2"]) == {("r1", "review"), ("r1", "ra_closed")}
     assert ledger.already([]) == set()
+    ledger.forget("r1", "review")  # the box was unticked: a later tick is signalled again
+    assert ledger.already(["r1"]) == {("r1", "ra_closed")}

@@ -39,13 +39,19 @@ async def sweep_erp(live: Live) -> ErpSweepResult:
     return result
 
 
+async def in_the_screens(live: Live, return_id: str, action: str) -> None:
+    """A person in NetSuite closes the return's RA, or ticks or unticks its review box."""
+    [ra] = (await erp_records(live.netsuite_url, return_id))["returnAuthorization"]
+    field = REVIEW_FIELD if action in ("check", "uncheck") else None
+    async with NetSuiteSandboxControl(live.netsuite_url) as control:
+        await control.in_the_screens(ra["id"], action, field)
+
+
 async def acted_on_in_netsuite(live: Live, loop_driver: LoopDriver, action: str) -> str:
     """A return waiting for its goods whose RA a person in NetSuite then closes or ticks."""
     rid = await authorized_return(live, loop_driver, "#1001", config(live), skus=["TEE-BLK-M"])
     await stored_state(live, rid, "authorized")  # the sweep watches by the projection
-    [ra] = (await erp_records(live.netsuite_url, rid))["returnAuthorization"]
-    async with NetSuiteSandboxControl(live.netsuite_url) as control:
-        await control.in_the_screens(ra["id"], action, REVIEW_FIELD if action == "check" else None)
+    await in_the_screens(live, rid, action)
     return rid
 
 
@@ -93,7 +99,25 @@ async def test_a_review_ticked_in_netsuite_holds_the_return_once(
     assert second.watched >= 1
     await held_once_and_loop_flagged_once(live, loop_driver, rid, case)
 
-    await review_cleared_and_closed(live, loop_driver, rid, case)
+    await loop_says(live, loop_driver, rid, "open")  # CX clears Loop; ops proceed
+    await ops.resolve(live.client, rid, resolution(case, "ops@test", "proceed"))
+    await in_the_screens(live, rid, "uncheck")  # finance clears the box, then ticks it again
+    await sweep_erp(live)
+    await in_the_screens(live, rid, "check")
+    again = await sweep_erp(live)
+    assert again.review >= 1  # a new review, not the old one repeated
+    second = await eventually(
+        lambda: ops.status(live.client, rid),
+        lambda s: any(c.id != case.id for c in s.open_exceptions),
+        what="a second review case",
+    )
+    [new_case] = second.open_exceptions
+    await eventually(  # mirrored to Loop again, once for this review
+        lambda: loop_actions(loop_driver, rid),
+        lambda a: a == [("flag", "done"), ("flag", "done")],
+        what="flagged again",
+    )
+    await review_cleared_and_closed(live, loop_driver, rid, new_case)
 
 
 async def test_a_loop_review_ticks_netsuite_once_and_the_sweep_does_not_echo_it(
