@@ -68,6 +68,10 @@ class ErpSweepActivities:
         result.without_ra += missing[: max(0, WITHOUT_RA_SHOWN - len(result.without_ra))]
         for rid, status in statuses.items():
             if not status.review and (rid, "review") in done:  # unticked: a new tick is news
+                cleared = ErpEvent(
+                    kind="review_cleared", actor=ACTOR, document_id=status.document_id
+                )
+                await self.signal(rid, cleared)
                 await asyncio.to_thread(self.ledger.forget, rid, "review")
             for event in events_for(status, self.erp.system):
                 if (rid, event.kind) in done:

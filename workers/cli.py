@@ -194,17 +194,20 @@ def cancel(return_id: str, actor: Actor, reason: Annotated[str, typer.Option()])
     _update(ops.cancel, return_id, actor, reason)
 
 
+ERP_EVENT_KINDS = ("ra_closed", "review", "review_cleared")
+
+
 @app.command("erp-event")
 def erp_event(
     return_id: str,
-    kind: Annotated[str, typer.Argument(help="ra_closed | review")],
+    kind: Annotated[str, typer.Argument(help="ra_closed | review | review_cleared")],
     actor: Actor,
     note: str | None = None,
 ) -> None:
-    """Tell a return what the ERP did: its RA was closed (cancels it, and Loop), or someone
-    flagged it for review (holds it, and flags Loop once)."""
-    if kind not in ("ra_closed", "review"):
-        raise typer.BadParameter("kind is ra_closed or review")
+    """Tell a return what the ERP did: its RA was closed (cancels it, and Loop), someone
+    flagged it for review (holds it, and flags Loop once), or the flag was cleared there."""
+    if kind not in ERP_EVENT_KINDS:
+        raise typer.BadParameter(f"kind is one of {', '.join(ERP_EVENT_KINDS)}")
     event = ErpEvent(kind=kind, actor=actor, note=note)
 
     async def go() -> None:

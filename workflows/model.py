@@ -209,7 +209,7 @@ class LoopEvent(BaseModel):
 class ErpEvent(BaseModel):
     """Something the ERP side did to a return (seen by the sweep or an ERP workflow hook)."""
 
-    kind: str = Field(description="ra_closed | review")
+    kind: str = Field(description="ra_closed | review | review_cleared")
     actor: str = "erp"
     document_id: str | None = None
     note: str | None = None

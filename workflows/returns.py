@@ -832,12 +832,12 @@ class ReturnWorkflow:
         ra = self.docs.get("return_authorization")
         if ra is None:
             return
-        self._erp_flag_is_ours = True
         flagged = await self._best_effort(
             Act.FLAG_REVIEW,
             ReviewFlagRequest(return_authorization_id=ra.id, note="flagged for review in Loop"),
             task_queue=self.config.erp_task_queue,
         )
+        self._erp_flag_is_ours = self._erp_flag_is_ours or flagged
         await self._audit("erp_flagged" if flagged else "erp_flag_failed", SYSTEM, {"ra_id": ra.id})
 
     async def _activity(
@@ -1012,7 +1012,10 @@ class ReturnWorkflow:
 
     @workflow.signal(
         name="erp_event",
-        description="The ERP closed the RA or flagged the return for review: {kind, actor?, note?}",
+        description=(
+            "The ERP closed the RA, flagged the return for review or cleared that flag: "
+            "{kind: ra_closed|review|review_cleared, actor?, note?}"
+        ),
     )
     def erp_event(self, event: ErpEvent) -> None:
         """Cancels and review flags from the ERP side, mirrored to Loop once (no ping-pong)."""
@@ -1025,6 +1028,8 @@ class ReturnWorkflow:
                 self.late_cancel = cancel
             else:
                 self.cancel_request = cancel
+        elif event.kind == "review_cleared":  # the box is unticked: a later tick is a person's
+            self._erp_flag_is_ours = False
         elif event.kind == "review" and not self.in_review and not self._erp_flag_is_ours:
             self.in_review = True
             self._flag_loop = True

@@ -10,7 +10,6 @@ from adapters.sandbox.netsuite import NetSuiteSandboxControl
 from tests.harness import LoopDriver, erp_records
 from tests.workflow.conftest import Live
 from tests.workflow.support import (
-    WAREHOUSE,
     authorized_return,
     config,
     eventually,
@@ -146,6 +145,14 @@ async def test_a_loop_review_ticks_netsuite_once_and_the_sweep_does_not_echo_it(
     status = await ops.status(live.client, rid)
     assert status.open_exceptions == [] and not status.blocked
     assert await loop_actions(loop_driver, rid) == []  # Loop started it: never flagged back
-    await ops.receive(live.client, rid, WAREHOUSE)
-    await ops.inspect(live.client, rid, WAREHOUSE)
-    assert (await workflow_result(live, rid)).state == "closed"
+
+    await in_the_screens(live, rid, "uncheck")  # finance clears returnflow's box...
+    await sweep_erp(live)
+    await in_the_screens(live, rid, "check")  # ...and later ticks it for a reason of theirs
+    await sweep_erp(live)
+    theirs = await the_one_open_case(live, rid, ExceptionKind.MANUAL_REVIEW, OwnerTeam.OPS)
+    assert theirs.evidence["source"] == "erp" and theirs.id != case.id
+    await eventually(
+        lambda: loop_actions(loop_driver, rid), lambda a: a == [("flag", "done")], what="flagged"
+    )
+    await review_cleared_and_closed(live, loop_driver, rid, theirs)
