@@ -138,6 +138,9 @@ def demo_catalog() -> Catalog:
     return catalog
 
 
+FIRST_GENERATED_ORDER = 20000  # generated orders are numbered from here, after the demo's
+
+
 def generated_catalog(orders: int, seed: int = 7) -> Catalog:
     """A larger world for drills and benchmarks, deterministic for a seed."""
     catalog = demo_catalog()
@@ -145,7 +148,7 @@ def generated_catalog(orders: int, seed: int = 7) -> Catalog:
     skus = list(catalog.items)
     emails = list(catalog.customers)
     for n in range(orders):
-        number = 20000 + n
+        number = FIRST_GENERATED_ORDER + n
         name = f"#{number}"
         lines = [
             CatalogOrderLine(sku=rng.choice(skus), quantity=rng.randint(1, 2))

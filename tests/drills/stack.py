@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from temporalio.client import Client
 
-from adapters.sandbox.catalog import Catalog, generated_catalog
+from adapters.sandbox.catalog import FIRST_GENERATED_ORDER, Catalog, generated_catalog
 from adapters.sandbox.loop import LoopSandboxControl, create_loop_sandbox
 from adapters.sandbox.netsuite import NetSuiteSandboxControl, create_netsuite_sandbox
 from adapters.sandbox.server import ServedApp
@@ -166,5 +166,6 @@ def generated_order_names(catalog: Catalog) -> list[str]:
     return [
         name
         for name, order in catalog.orders.items()
-        if name.startswith("#2") and len({x.sku for x in order.lines}) == len(order.lines)
+        if int(order.order_number) >= FIRST_GENERATED_ORDER
+        and len({x.sku for x in order.lines}) == len(order.lines)
     ]
