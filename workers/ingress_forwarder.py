@@ -18,6 +18,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
@@ -49,20 +50,27 @@ class Forwarder:
     async def run(self) -> None:
         """Forward until stopped: in batches, `concurrency` hand-overs in flight."""
         while not self._stopping:
-            self._wake.clear()  # before claiming: a webhook queued meanwhile wakes the next wait
-            batch = await asyncio.to_thread(
-                self.outbox.claim, self.owner, self.concurrency * 4, datetime.now(UTC), LEASE
-            )
-            if not batch:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
-                continue
-            slots = asyncio.Semaphore(self.concurrency)
-            results = await asyncio.gather(*(self._one(slots, i, e) for i, e in batch))
-            failed = [i for (i, _), ok in zip(batch, results, strict=True) if not ok]
-            if failed:  # Temporal refused: give them back, try again shortly
-                await asyncio.to_thread(self.outbox.release, failed)
+            try:
+                await self._round()
+            except Exception:  # the store is unreachable: keep the loop, the backlog waits
+                log.exception("webhook forwarder: a round failed; retrying")
                 await asyncio.sleep(RETRY_AFTER_S)
+
+    async def _round(self) -> None:
+        self._wake.clear()  # before claiming: a webhook queued meanwhile wakes the next wait
+        batch = await asyncio.to_thread(
+            self.outbox.claim, self.owner, self.concurrency * 4, datetime.now(UTC), LEASE
+        )
+        if not batch:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+            return
+        slots = asyncio.Semaphore(self.concurrency)
+        results = await asyncio.gather(*(self._one(slots, i, e) for i, e in batch))
+        failed = [i for (i, _), ok in zip(batch, results, strict=True) if not ok]
+        if failed:  # Temporal refused: give them back, try again shortly
+            await asyncio.to_thread(self.outbox.release, failed)
+            await asyncio.sleep(RETRY_AFTER_S)
 
     async def _one(self, slots: asyncio.Semaphore, delivery_id: str, raw: dict[str, Any]) -> bool:
         from workers.ingress import deliver  # the ingress imports this module
@@ -70,7 +78,14 @@ class Forwarder:
         async with slots:
             note = None
             try:
-                await deliver(self.client, self.settings, LoopEvent.model_validate(raw))
+                event = LoopEvent.model_validate(raw)
+            except ValidationError as err:  # never deliverable: set aside, the body stays logged
+                note = f"unreadable queued event, not forwarded: {err.error_count()} errors"
+                log.error("webhook %s: %s", delivery_id, note)
+                await asyncio.to_thread(self.outbox.forwarded, delivery_id, datetime.now(UTC), note)
+                return True
+            try:
+                await deliver(self.client, self.settings, event)
             except WorkflowAlreadyStartedError:
                 note = "return already finished; event recorded only"
             except RPCError as err:

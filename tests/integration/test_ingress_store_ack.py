@@ -114,3 +114,39 @@ def test_store_ack_without_a_store_is_refused_at_start(live: Live) -> None:
     settings = live.settings.model_copy(update={"ingress_ack": "store"})
     with pytest.raises(ValueError, match="RETURNFLOW_INGRESS_ACK=store"):
         create_ingress(settings, live.client, None)
+
+
+async def test_an_unreadable_queued_event_is_set_aside_and_blocks_nothing(
+    live: Live, loop_driver: LoopDriver, ingress: ServedApp
+) -> None:
+    received = datetime.now(UTC)
+    poison = uuid.uuid4().hex
+    live.store.record_webhook(  # queued by an older version with another event shape
+        poison,
+        received_at=received,
+        body=b"{}",
+        status_code=202,
+        accepted=True,
+        signature_ok=True,
+        event={"topic": "return"},
+    )
+    body, rid = await webhook_body(loop_driver)
+    event = parse_webhook(body, received)
+    live.store.record_webhook(
+        uuid.uuid4().hex,
+        received_at=received,
+        body=body,
+        status_code=202,
+        accepted=True,
+        signature_ok=True,
+        return_id=rid,
+        event=event.model_dump(mode="json"),
+    )
+    await ops.wait_for_state(live.client, rid, {"authorized"}, timeout=20)
+
+    async def set_aside() -> str | None:
+        row = await asyncio.to_thread(live.store.get_webhook, poison)
+        return row.error if row is not None and row.forwarded_at is not None else None
+
+    note = await eventually(set_aside, bool, what="the unreadable event set aside")
+    assert note is not None and note.startswith("unreadable queued event")
