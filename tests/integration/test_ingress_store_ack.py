@@ -44,6 +44,24 @@ async def http(ingress: ServedApp) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def queued_by_a_dead_ingress(live: Live, loop_driver: LoopDriver) -> str:
+    """A new return's webhook, acked from the store by an ingress that died before forwarding."""
+    body, rid = await webhook_body(loop_driver)
+    event = parse_webhook(body, datetime.now(UTC))
+    live.store.record_webhook(
+        uuid.uuid4().hex,
+        received_at=event.received_at,
+        body=body,
+        status_code=202,
+        accepted=True,
+        signature_ok=True,
+        return_id=rid,
+        digest=event.digest,
+        event=event.model_dump(mode="json"),
+    )
+    return rid
+
+
 def forwarded(store: Store, rid: str) -> bool:
     return all(w.forwarded_at is not None for w in store.list_webhooks(return_id=rid))
 
@@ -70,20 +88,7 @@ async def test_acked_from_the_store_then_forwarded_to_temporal(
 async def test_what_a_dead_ingress_acked_is_forwarded_by_the_next(
     live: Live, loop_driver: LoopDriver, ingress: ServedApp
 ) -> None:
-    body, rid = await webhook_body(loop_driver)
-    received = datetime.now(UTC)
-    event = parse_webhook(body, received)
-    live.store.record_webhook(  # acked by an ingress that died before forwarding it
-        uuid.uuid4().hex,
-        received_at=received,
-        body=body,
-        status_code=202,
-        accepted=True,
-        signature_ok=True,
-        return_id=rid,
-        digest=event.digest,
-        event=event.model_dump(mode="json"),
-    )
+    rid = await queued_by_a_dead_ingress(live, loop_driver)
     status = await ops.wait_for_state(live.client, rid, {"authorized"}, timeout=20)
     assert status.events_seen == 1
     await eventually(lambda: asyncio.to_thread(forwarded, live.store, rid), bool, what="marked")
@@ -130,18 +135,7 @@ async def test_an_unreadable_queued_event_is_set_aside_and_blocks_nothing(
         signature_ok=True,
         event={"topic": "return"},
     )
-    body, rid = await webhook_body(loop_driver)
-    event = parse_webhook(body, received)
-    live.store.record_webhook(
-        uuid.uuid4().hex,
-        received_at=received,
-        body=body,
-        status_code=202,
-        accepted=True,
-        signature_ok=True,
-        return_id=rid,
-        event=event.model_dump(mode="json"),
-    )
+    rid = await queued_by_a_dead_ingress(live, loop_driver)
     await ops.wait_for_state(live.client, rid, {"authorized"}, timeout=20)
 
     async def set_aside() -> str | None:
