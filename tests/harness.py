@@ -40,7 +40,7 @@ NS = {
     "token_secret": "test-ts",
 }
 _ids = itertools.count(700000)
-COPIES = 60  # fresh copies of each demo order, so no two tests return the same order lines
+COPIES = 100  # fresh copies of each demo order, so no two tests return the same order lines
 _copies: dict[str, itertools.count[int]] = {}
 
 
