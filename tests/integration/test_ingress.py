@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -20,12 +20,6 @@ from workers.ingress import create_ingress
 def ingress(live: Live) -> Iterator[ServedApp]:
     with ServedApp(create_ingress(live.settings, live.client, live.store), name="ingress") as srv:
         yield srv
-
-
-@pytest.fixture
-async def http(ingress: ServedApp) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=ingress.url, timeout=30) as client:
-        yield client
 
 
 async def webhook_body(loop_driver: LoopDriver) -> tuple[bytes, str]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
@@ -26,9 +27,7 @@ from workers.ingress import create_ingress
 
 @pytest.fixture(scope="module")
 def store_acked(live: Live) -> Live:
-    return Live(
-        **{**vars(live), "settings": live.settings.model_copy(update={"ingress_ack": "store"})}
-    )
+    return replace(live, settings=live.settings.model_copy(update={"ingress_ack": "store"}))
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +35,6 @@ def ingress(store_acked: Live) -> Iterator[ServedApp]:
     app = create_ingress(store_acked.settings, store_acked.client, store_acked.store)
     with ServedApp(app, name="ingress-store-ack") as srv:
         yield srv
-
-
-@pytest.fixture
-async def http(ingress: ServedApp) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=ingress.url, timeout=30) as client:
-        yield client
 
 
 async def queued_by_a_dead_ingress(live: Live, loop_driver: LoopDriver) -> str:
