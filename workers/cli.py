@@ -117,6 +117,19 @@ def ingress() -> None:
 
 
 @app.command()
+def forwarder() -> None:
+    """Hand store-acked webhooks to Temporal (RETURNFLOW_INGRESS_FORWARDER=separate)."""
+    from workers.forwarder_service import run_forwarder
+    from workers.logs import configure_logging
+    from workers.telemetry import setup_tracing
+
+    configure_logging()
+    settings = Settings()
+    setup_tracing(settings)
+    run(run_forwarder(settings))
+
+
+@app.command()
 def setup() -> None:
     """Register search attributes; create or update the sweep and reconciliation schedules."""
     from workers.schedules import ensure_schedules

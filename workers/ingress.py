@@ -2,7 +2,8 @@
 
 2xx means the event is durable: in Temporal (signal-with-start on `return-<id>`, the default),
 or with RETURNFLOW_INGRESS_ACK=store in the store, from where the forwarder hands it to Temporal
-(workers/ingress_forwarder.py). A bad signature is refused with 401, a malformed body with
+(workers/ingress_forwarder.py: a task in this process, or `returnflow forwarder` processes with
+RETURNFLOW_INGRESS_FORWARDER=separate). A bad signature is refused with 401, a malformed body with
 400/422, and every delivery, refused or not, is written to the webhook log so nothing that
 reached us is lost.
 """
@@ -27,6 +28,7 @@ from temporalio.service import RPCError
 from adapters.loop.payload import PayloadError, parse_webhook
 from adapters.loop.signature import verify_any
 from adapters.store import Store
+from adapters.store.webhook_outbox import WebhookOutbox
 from workers.ingress_forwarder import Forwarder
 from workers.metrics import observe_ingress
 from workers.settings import Settings
@@ -63,11 +65,14 @@ async def deliver(
 
 
 def create_ingress(settings: Settings, client: Client, store: Store | None = None) -> FastAPI:
-    forwarder: Forwarder | None = None
+    outbox: WebhookOutbox | None = None
+    forwarder: Forwarder | None = None  # None when `returnflow forwarder` processes forward
     if settings.ingress_ack == "store":
         if store is None:
             raise ValueError("RETURNFLOW_INGRESS_ACK=store needs the store (RETURNFLOW_STORE_URL)")
-        forwarder = Forwarder(settings, client, store)
+        outbox = WebhookOutbox(store)
+        if settings.ingress_forwarder == "inline":
+            forwarder = Forwarder(settings, client, store)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -121,7 +126,7 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
             "digest": event.digest,
             "signature_ok": True,
         }
-        if forwarder is not None:
+        if outbox is not None:
             return await acknowledge_from_store(row, meta, event)
         try:
             await deliver(client, settings, event)
@@ -151,7 +156,7 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
     async def acknowledge_from_store(
         row: dict[str, Any], meta: dict[str, Any], event: LoopEvent
     ) -> JSONResponse:
-        assert store is not None and forwarder is not None
+        assert store is not None
         try:
             await asyncio.to_thread(
                 store.record_webhook,
@@ -165,7 +170,8 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
         except Exception:  # not durable anywhere: Loop must send it again
             log.exception("could not queue the webhook in the store")
             return answer(503, {"error": "temporarily unavailable, retry"})
-        forwarder.wake()
+        if forwarder is not None:
+            forwarder.wake()
         return answer(
             202, {"ok": True, "workflow_id": workflow_id(event.return_id), "queued": True}
         )
@@ -176,9 +182,9 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
             await asyncio.wait_for(client.service_client.check_health(), timeout=3)
         except Exception as err:
             return answer(503, {"ok": False, "temporal": str(err)})
-        if forwarder is None:
+        if outbox is None:
             return answer(200, {"ok": True})
-        waiting, oldest = await asyncio.to_thread(forwarder.outbox.backlog)
+        waiting, oldest = await asyncio.to_thread(outbox.backlog)
         since = oldest.isoformat() if oldest else None
         return answer(200, {"ok": True, "forward_backlog": waiting, "oldest_waiting": since})
 

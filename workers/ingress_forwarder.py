@@ -29,7 +29,6 @@ from workers.settings import Settings
 from workflows.model import LoopEvent
 
 log = logging.getLogger("returnflow.ingress")
-IDLE_POLL_S = 1.0  # also picks up what a dead process left behind
 RETRY_AFTER_S = 2.0  # Temporal unreachable: wait, then try the backlog again
 LEASE = timedelta(seconds=60)  # a claim older than this belonged to a process that died
 
@@ -40,6 +39,7 @@ class Forwarder:
         self.client = client
         self.outbox = WebhookOutbox(store)
         self.concurrency = settings.ingress_forward_concurrency
+        self.poll_s = settings.ingress_forward_poll_s  # also picks up what a dead process left
         self.owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._stopping = False
@@ -63,7 +63,7 @@ class Forwarder:
         )
         if not batch:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_S)
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
             return
         slots = asyncio.Semaphore(self.concurrency)
         results = await asyncio.gather(*(self._one(slots, i, e) for i, e in batch))

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     # event is written to the store, a forwarder then hands it to Temporal (at least once)
     ingress_ack: Literal["temporal", "store"] = "temporal"
     ingress_forward_concurrency: int = Field(default=16, ge=1, le=256)
+    # who forwards what the store acked: "inline" (a task in each ingress process, woken by each
+    # ack) or "separate" (`returnflow forwarder` processes, so an ack never waits for the GIL
+    # behind a hand-over); the forwarder looks for work this often when nothing woke it
+    ingress_forwarder: Literal["inline", "separate"] = "inline"
+    ingress_forward_poll_s: float = Field(default=0.25, gt=0, le=60)
 
     # policy
     auto_approve_below: Decimal = Decimal("100")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -17,6 +16,7 @@ from workers.metrics import ERP_SLOTS, CountActivities, ops_app, serving
 from workers.reporting import WORKFLOWS as REPORT_WORKFLOWS
 from workers.reporting import report_activities
 from workers.settings import Settings
+from workers.stop_signals import stop_on_signals
 from workers.telemetry import setup_tracing, shutdown_tracing
 from workers.temporal import connect
 from workers.wiring import Adapters
@@ -73,12 +73,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     tasks are polled, in-flight activities get `graceful_shutdown_seconds` to finish (after that
     they are cancelled and Temporal hands them to another worker when their timeout passes)."""
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread
-            pass
+    stop_on_signals(stop)
     setup_tracing(settings)
     client = await connect(settings)
     adapters = Adapters.from_settings(settings)

@@ -2,6 +2,7 @@
 
     python -m tests.bench.bench_drills   # BENCH_DRILL_RETURNS=300 BENCH_FUZZ_CASES=10000
                                          # BENCH_REDELIVERY_RETURNS=50
+                                         # BENCH_DRILL_CONCURRENCY=50 (returns in flight)
 
 1. Chaos: returns while the worker is SIGKILLed and restarted several times and the dev server
    stopped and restarted, on a clock in the middle of the traffic, with 20% of ERP calls
@@ -34,6 +35,7 @@ RETURNS = int(os.environ.get("BENCH_DRILL_RETURNS", "300"))
 KILLS = int(os.environ.get("BENCH_DRILL_KILLS", "4"))
 RESTARTS = int(os.environ.get("BENCH_DRILL_RESTARTS", "2"))
 EVERY = float(os.environ.get("BENCH_DRILL_EVERY_S", "20"))
+CONCURRENCY = int(os.environ.get("BENCH_DRILL_CONCURRENCY", "50"))
 FUZZ = int(os.environ.get("BENCH_FUZZ_CASES", "10000"))
 REDELIVERY = int(os.environ.get("BENCH_REDELIVERY_RETURNS", "50"))
 pytestmark = pytest.mark.bench
@@ -43,9 +45,14 @@ async def chaos() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-chaos-") as tmp:
         async with open_stack(Path(tmp), orders=RETURNS) as stack:
             result = await timed_drill(
-                stack, RETURNS, worker_kills=KILLS, server_restarts=RESTARTS, every=EVERY
+                stack,
+                RETURNS,
+                worker_kills=KILLS,
+                server_restarts=RESTARTS,
+                every=EVERY,
+                concurrency=CONCURRENCY,
             )
-    return result.summary()
+    return {**result.summary(), "concurrency": CONCURRENCY}
 
 
 async def quiet() -> dict[str, Any]:
@@ -88,7 +95,7 @@ def markdown(f: dict[str, Any]) -> str:
         [
             f"chaos: worker SIGKILL x{kills}, dev server restart x{restarts}, 20% ERP "
             f"429/5xx/timeout, {c['erp_lost_answers']} lost answers",
-            f"{c['returns']} returns, {c['seconds']} s",
+            f"{c['returns']} returns, {c.get('concurrency', 50)} in flight, {c['seconds']} s",
             f"**{stuck} returns did not finish**, {other} other audit findings "
             f"(each unfinished return also counts as open in Loop); ERP documents "
             f"{c['erp_documents']}; faults injected {c['erp_faults_injected']}",

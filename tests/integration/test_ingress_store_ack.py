@@ -22,6 +22,7 @@ from tests.harness import Live, LoopDriver
 from tests.integration.test_ingress import signed, webhook_body
 from tests.workflow.support import eventually
 from workers import ops
+from workers.forwarder_service import run_forwarder
 from workers.ingress import create_ingress
 
 
@@ -137,3 +138,43 @@ async def test_an_unreadable_queued_event_is_set_aside_and_blocks_nothing(
 
     note = await eventually(set_aside, bool, what="the unreadable event set aside")
     assert note is not None and note.startswith("unreadable queued event")
+
+
+async def test_a_separate_forwarder_process_forwards_what_the_ingress_acked(
+    live: Live, loop_driver: LoopDriver, tmp_path
+) -> None:
+    """RETURNFLOW_INGRESS_FORWARDER=separate: the ingress only acks; `returnflow forwarder`
+    (run_forwarder) finds the queued event by polling and stops cleanly when told. Its own
+    store, so this module's inline forwarder cannot take the event first."""
+    settings = live.settings.model_copy(
+        update={
+            "ingress_ack": "store",
+            "ingress_forwarder": "separate",
+            "ingress_forward_poll_s": 0.1,
+            "store_url": f"sqlite:///{tmp_path / 'separate.db'}",
+            "temporal_address": live.client.service_client.config.target_host,
+        }
+    )
+    store = Store.from_url(settings.store_url)
+    store.create_all()
+    body, rid = await webhook_body(loop_driver)
+    with ServedApp(create_ingress(settings, live.client, store), name="ingress-only") as srv:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
+            response = await client.post("/webhooks/loop", content=body, headers=signed(body))
+            assert response.status_code == 202, response.text
+            await asyncio.sleep(0.5)  # no forwarder in this process: the event only waits
+            assert not forwarded(store, rid)
+            health = (await client.get("/healthz")).json()
+            assert health["forward_backlog"] == 1
+
+    stop = asyncio.Event()
+    service = asyncio.create_task(run_forwarder(settings, stop))
+    try:
+        status = await ops.wait_for_state(live.client, rid, {"authorized"}, timeout=20)
+        assert status.events_seen == 1
+        await eventually(lambda: asyncio.to_thread(forwarded, store, rid), bool, what="marked")
+        assert not service.done()  # it keeps polling until stopped
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, 10)
+    assert WebhookOutbox(store).backlog() == (0, None)
