@@ -1,15 +1,16 @@
 """Ingress ack latency at fixed webhook rates with the worker busy, in each ack mode.
 
     python -m tests.bench.bench_ingress   # BENCH_RATES=50,100,200 BENCH_SECONDS=5
-                                          # BENCH_ACK=temporal,store
+                                          # BENCH_ACK=temporal,store,store-separate
 
 `returnflow ingress` and `returnflow worker` run as their own processes. While full-lifecycle
 returns keep the worker busy, signed label webhooks (Loop's own bodies, from its sandbox) are
 sent open-loop at each of BENCH_RATES per second in turn to returns parked at the receipt gate.
 With RETURNFLOW_INGRESS_ACK=temporal each is acked after its signal is in Temporal; with
 =store after it is in the store, and the forwarder's lag (ack -> in Temporal) is measured from
-the webhook log. Latency is measured by the sender (send -> answer), so it is an upper bound on
-the ingress's own time.
+the webhook log; store-separate is =store with RETURNFLOW_INGRESS_FORWARDER=separate and a
+`returnflow forwarder` process. Latency is measured by the sender (send -> answer), so it is an
+upper bound on the ingress's own time.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tests.bench.report import machine, percentile, publish, table
 from tests.drills.chaos import bounded, create_returns
 from tests.drills.courier import Courier, created_body, event_bodies
 from tests.drills.drive import drive_to
+from tests.drills.processes import returnflow_process
 from tests.drills.stack import Stack, open_stack
 from tests.harness import WEBHOOK_SECRET
 
@@ -40,7 +42,12 @@ SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 PARKED = int(os.environ.get("BENCH_PARKED", "100"))
 BUSY_RETURNS = int(os.environ.get("BENCH_BUSY_RETURNS", "80"))
 PERSISTENT = os.environ.get("BENCH_PERSISTENT", "0") == "1"  # dev server on a DB file
-ACK_MODES = os.environ.get("BENCH_ACK", "temporal,store").split(",")
+ACK_MODES = os.environ.get("BENCH_ACK", "temporal,store,store-separate").split(",")
+MODES: dict[str, dict[str, str]] = {  # settings of each mode
+    "temporal": {"ingress_ack": "temporal"},
+    "store": {"ingress_ack": "store"},
+    "store-separate": {"ingress_ack": "store", "ingress_forwarder": "separate"},
+}
 pytestmark = pytest.mark.bench
 
 
@@ -114,8 +121,14 @@ async def measure_mode(mode: str) -> dict[str, Any]:
             ingress="process",
             concurrency_limit=50,
             persistent=PERSISTENT,
-            ingress_ack=mode,
+            **MODES[mode],
         ) as stack:
+            forwarder = None
+            if stack.settings.ingress_forwarder == "separate":
+                forwarder = returnflow_process(
+                    "forwarder", stack.settings, stack.data_dir / "forwarder.log"
+                )
+                forwarder.start()
             await wait_healthy(stack)
             parked = await park(stack, PARKED)
             bodies = await label_bodies(stack, parked, total * len(RATES))
@@ -138,13 +151,15 @@ async def measure_mode(mode: str) -> dict[str, Any]:
                     "ack_max_ms": round(max(latencies), 1),
                     "worker_busy_throughout": not busy.done(),
                 }
-                if mode == "store":
+                if stack.settings.ingress_ack == "store":
                     step.update(await forwarding_lag(store, since, sent_at))
                 steps.append(step)
                 print(mode, steps[-1], flush=True)
                 await asyncio.sleep(3)  # let the ingress drain before the next rate
             busy_runs, busy_seconds = await busy
             store.close()
+            if forwarder is not None:
+                forwarder.stop()
     return {
         "rates": steps,
         "busy_returns_completed": len(busy_runs),
@@ -210,7 +225,7 @@ def markdown(f: dict[str, Any]) -> str:
         ]
         header = ["rate", "p50", "p99", "max", "answers", "forward lag p50 / p99", "worker busy"]
         sections.append(
-            f"**`RETURNFLOW_INGRESS_ACK={mode}`** ({ACKED[mode]}; "
+            f"**{SETTINGS_SHOWN[mode]}** ({ACKED[mode]}; "
             f"{figures['busy_returns_completed']} full-lifecycle returns kept the worker busy)\n\n"
             + table(header, rows)
         )
@@ -230,7 +245,14 @@ behind earlier webhooks: a burst above the forwarder's rate drains after it, wit
 
 ACKED = {
     "temporal": "2xx after the signal-with-start returned",
-    "store": "2xx after the event is written to the store; the forwarder signals Temporal",
+    "store": "2xx after the event is written to the store; the forwarder in the ingress process "
+    "signals Temporal",
+    "store-separate": "2xx after the event is written to the store; a `returnflow forwarder` "
+    "process signals Temporal",
+}
+SETTINGS_SHOWN = {
+    mode: ", ".join(f"`RETURNFLOW_{k.upper()}={v}`" for k, v in values.items())
+    for mode, values in MODES.items()
 }
 
 
