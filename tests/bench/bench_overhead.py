@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 
 from tests.bench.bare import UPDATE, BareWorkflow
+from tests.bench.cpu import CpuMeter
 from tests.bench.lifecycle import profile, run_returns, uniform_stack
-from tests.bench.report import ROOT, machine, publish
+from tests.bench.report import ROOT, machine, publish, table
 from tests.drills.audit import audit_returns
 from tests.drills.chaos import bounded
 from tests.drills.processes import Service
@@ -33,8 +34,11 @@ BARE_QUEUE = "bench-bare"
 pytestmark = pytest.mark.bench
 
 
-async def bare_seconds(stack: Stack, shape: str, n: int, concurrency: int) -> float:
-    """Wall time for n bare workflows driven like returns: signal-with-start, then each update."""
+async def bare_seconds(
+    stack: Stack, shape: str, n: int, concurrency: int
+) -> tuple[float, dict[str, float]]:
+    """Wall time for n bare workflows driven like returns (signal-with-start, then each update)
+    and the CPU each process spent per workflow."""
     worker = Service(
         "bare-worker",
         [sys.executable, "-m", "tests.bench.bare", stack.server.address, BARE_QUEUE],
@@ -59,9 +63,15 @@ async def bare_seconds(stack: Stack, shape: str, n: int, concurrency: int) -> fl
 
     try:
         await bounded(list(range(-WARMUP, 0)), WARMUP, one)
+        meter = CpuMeter(
+            {"worker": worker.pid, "dev server": stack.server.pid, "driver": os.getpid()}
+        )
+        meter.start()
         started = time.monotonic()
         await bounded(list(range(n)), concurrency, one)
-        return time.monotonic() - started
+        seconds = time.monotonic() - started
+        meter.stop()  # before the worker stops: a process that is gone has no CPU to read
+        return seconds, meter.ms_per(n)
     finally:
         worker.stop()
 
@@ -70,11 +80,21 @@ async def measure(returns: int = RETURNS, concurrency: int = CONCURRENCY) -> dic
     host = machine()
     async with uniform_stack("bench-overhead", returns + WARMUP, concurrency_limit=100) as stack:
         warm, _ = await run_returns(stack, WARMUP, WARMUP)
+        assert stack.worker is not None
+        meter = CpuMeter(
+            {
+                "worker": stack.worker.pid,
+                "dev server": stack.server.pid,
+                "driver": os.getpid(),  # with the sandboxes and the ingress, in this process
+            }
+        )
+        meter.start()
         runs, seconds = await run_returns(stack, returns, concurrency)
+        meter.stop()
         ids = [r.return_id for r in runs]
         prof, _ = await profile(stack.client, ids)
         audit = await audit_returns(stack.loop, stack.netsuite, ids + [r.return_id for r in warm])
-        bare = await bare_seconds(stack, prof.shape, returns, concurrency)
+        bare, bare_cpu = await bare_seconds(stack, prof.shape, returns, concurrency)
     rate, bare_rate = returns / seconds, returns / bare
     return {
         "machine": host,
@@ -85,6 +105,9 @@ async def measure(returns: int = RETURNS, concurrency: int = CONCURRENCY) -> dic
         "bare_seconds": round(bare, 2),
         "bare_workflows_per_s": round(bare_rate, 2),
         "ratio": round(rate / bare_rate, 3),
+        "cpu_ms_per_return": meter.ms_per(returns),
+        "bare_cpu_ms_per_workflow": bare_cpu,
+        "cores": os.cpu_count(),
         "bare_shape": prof.shape,
         "history_events_per_return": {"mean": prof.events_mean, "max": prof.events_max},
         "events_by_type": prof.by_type,
@@ -113,6 +136,8 @@ Targets: ≥ 0.8x bare and ≥ 20 returns/s on 2 cores. History events per retur
 **{f["history_events_per_return"]["mean"]}**, max {f["history_events_per_return"]["max"]}
 (target ≤ 150). Audit findings: {len(f["audit_findings"])}.
 
+{cpu_table(f)}
+
 Where the events go (mean per return):
 
 | event type | per return |
@@ -121,6 +146,35 @@ Where the events go (mean per return):
 
 Activities per return: {acts}.
 """
+
+
+def cpu_table(f: dict[str, Any]) -> str:
+    """CPU per return by process, and the rate each side would reach if CPU were the only limit."""
+    ours, bare = f.get("cpu_ms_per_return"), f.get("bare_cpu_ms_per_workflow")
+    if not ours or not bare:
+        return ""
+    parts = ["worker", "dev server", "driver"]
+    rows = [[p, f"{ours[p]} ms", f"{bare[p]} ms"] for p in parts]
+    total, bare_total = sum(ours.values()), sum(bare.values())
+    own, bare_own = ours["worker"] + ours["dev server"], bare["worker"] + bare["dev server"]
+    cores = f["cores"]
+    rows += [
+        ["all processes", f"**{total:.1f} ms**", f"**{bare_total:.1f} ms**"],
+        [
+            f"rate if CPU-bound on {cores} cores ({cores} x 1000 ms / all)",
+            f"{cores * 1000 / total:.1f}/s",
+            f"{cores * 1000 / bare_total:.1f}/s",
+        ],
+        ["worker + dev server only", f"{own:.1f} ms", f"{bare_own:.1f} ms"],
+    ]
+    return f"""CPU per return (user + system, read from /proc around the timed runs; the driver
+process also runs the Loop and NetSuite sandboxes and the ingress in the returnflow run, and
+only the sender in the bare run):
+
+{table(["process", "returnflow", "bare workflow"], rows)}
+
+The CPU ratio (bare ÷ returnflow over all processes) is {bare_total / total:.2f}; over the
+worker and the dev server alone {bare_own / own:.2f}."""
 
 
 def test_overhead() -> None:
