@@ -103,7 +103,8 @@ def ingress() -> None:
     setup_tracing(settings)  # before connect: the client picks up the tracing interceptor
 
     async def serve() -> None:
-        client = await connect(settings)
+        # acking from the store needs no Temporal: start (and ack) while it is down
+        client = await connect(settings, lazy=settings.ingress_ack == "store")
         store = Store.from_url(settings.store_url)
         store.create_all()
         config = uvicorn.Config(

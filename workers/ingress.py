@@ -176,17 +176,36 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
             202, {"ok": True, "workflow_id": workflow_id(event.return_id), "queued": True}
         )
 
-    @app.get("/healthz")
-    async def healthz() -> JSONResponse:
+    async def temporal_problem() -> str | None:
         try:
             await asyncio.wait_for(client.service_client.check_health(), timeout=3)
         except Exception as err:
-            return answer(503, {"ok": False, "temporal": str(err)})
+            return str(err) or type(err).__name__
+        return None
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        """Ready when a webhook would be made durable: Temporal answers (ack=temporal), or the
+        store answers (ack=store; Temporal's state is reported, the backlog waits for it)."""
+        problem = await temporal_problem()
         if outbox is None:
+            if problem is not None:
+                return answer(503, {"ok": False, "temporal": problem})
             return answer(200, {"ok": True})
-        waiting, oldest = await asyncio.to_thread(outbox.backlog)
-        since = oldest.isoformat() if oldest else None
-        return answer(200, {"ok": True, "forward_backlog": waiting, "oldest_waiting": since})
+        try:
+            waiting, oldest = await asyncio.to_thread(outbox.backlog)
+        except Exception as err:
+            log.exception("healthz: the store cannot be read")
+            return answer(503, {"ok": False, "store": str(err)[:300]})
+        return answer(
+            200,
+            {
+                "ok": True,
+                "temporal": problem or "ok",
+                "forward_backlog": waiting,
+                "oldest_waiting": oldest.isoformat() if oldest else None,
+            },
+        )
 
     observe_ingress(app)  # traces, webhook counters, /metrics, /livez
     return app

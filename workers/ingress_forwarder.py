@@ -21,7 +21,6 @@ from typing import Any
 from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from adapters.store import Store
 from adapters.store.webhook_outbox import WebhookOutbox
@@ -88,8 +87,8 @@ class Forwarder:
                 await deliver(self.client, self.settings, event)
             except WorkflowAlreadyStartedError:
                 note = "return already finished; event recorded only"
-            except RPCError as err:
-                log.warning("forwarding webhook %s: Temporal refused: %s", delivery_id, err)
+            except Exception as err:  # RPCError, or no connection at all (a lazy client)
+                log.warning("forwarding webhook %s: not taken by Temporal: %s", delivery_id, err)
                 return False
             await asyncio.to_thread(self.outbox.forwarded, delivery_id, datetime.now(UTC), note)
             return True

@@ -28,8 +28,9 @@ _INDEXED: dict[str, IndexedValueType.ValueType] = {
 }
 
 
-async def connect(settings: Settings) -> Client:
-    """Tracing interceptors and the metrics runtime join when telemetry is configured."""
+async def connect(settings: Settings, lazy: bool = False) -> Client:
+    """Tracing interceptors and the metrics runtime join when telemetry is configured. A lazy
+    client connects on first use, so a process that can work without Temporal starts anyway."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
@@ -38,6 +39,7 @@ async def connect(settings: Settings) -> Client:
         api_key=settings.temporal_api_key.get_secret_value() or None,
         interceptors=client_interceptors(),
         runtime=temporal_runtime(settings),
+        lazy=lazy,
     )
 
 

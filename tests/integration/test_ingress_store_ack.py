@@ -18,12 +18,14 @@ from adapters.loop.payload import parse_webhook
 from adapters.sandbox.server import ServedApp
 from adapters.store import Store
 from adapters.store.webhook_outbox import WebhookOutbox
+from tests.drills.processes import free_port
 from tests.harness import Live, LoopDriver
 from tests.integration.test_ingress import signed, webhook_body
 from tests.workflow.support import eventually
 from workers import ops
 from workers.forwarder_service import run_forwarder
 from workers.ingress import create_ingress
+from workers.temporal import connect
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +92,7 @@ async def test_what_a_dead_ingress_acked_is_forwarded_by_the_next(
     assert count == 0
     async with httpx.AsyncClient(base_url=ingress.url, timeout=30) as client:
         health = (await client.get("/healthz")).json()
-    assert health == {"ok": True, "forward_backlog": 0, "oldest_waiting": None}
+    assert health == {"ok": True, "temporal": "ok", "forward_backlog": 0, "oldest_waiting": None}
 
 
 async def test_no_store_write_no_ack(
@@ -178,3 +180,53 @@ async def test_a_separate_forwarder_process_forwards_what_the_ingress_acked(
         stop.set()
         await asyncio.wait_for(service, 10)
     assert WebhookOutbox(store).backlog() == (0, None)
+
+
+async def test_with_temporal_down_the_store_acked_ingress_stays_ready_and_acks(
+    live: Live, loop_driver: LoopDriver, tmp_path
+) -> None:
+    """What store acks are for: Temporal unreachable, Loop still gets its 2xx and /healthz keeps
+    the ingress in rotation (reporting Temporal's state and the growing backlog); the event is
+    forwarded once Temporal is back (here: by a forwarder with a working client)."""
+    settings = live.settings.model_copy(
+        update={"ingress_ack": "store", "store_url": f"sqlite:///{tmp_path / 'down.db'}"}
+    )
+    store = Store.from_url(settings.store_url)
+    store.create_all()
+    nobody = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    down = await connect(nobody, lazy=True)  # as `returnflow ingress` does with ack=store
+    body, rid = await webhook_body(loop_driver)
+    with ServedApp(create_ingress(settings, down, store), name="ingress-temporal-down") as srv:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
+            response = await client.post("/webhooks/loop", content=body, headers=signed(body))
+            assert response.status_code == 202, response.text
+            health = await client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json()["temporal"] != "ok"
+    assert health.json()["forward_backlog"] == 1
+    assert not forwarded(store, rid)
+
+    stop = asyncio.Event()
+    back = settings.model_copy(
+        update={"temporal_address": live.client.service_client.config.target_host}
+    )
+    service = asyncio.create_task(run_forwarder(back, stop))
+    try:
+        status = await ops.wait_for_state(live.client, rid, {"authorized"}, timeout=20)
+        assert status.events_seen == 1
+    finally:
+        stop.set()
+        await asyncio.wait_for(service, 10)
+
+
+async def test_a_store_acked_ingress_whose_store_is_gone_is_not_ready(live: Live, tmp_path) -> None:
+    broken = Store.from_url(f"sqlite:///{tmp_path / 'gone.db'}")
+    broken.create_all()
+    with broken.engine.begin() as conn:
+        conn.execute(text("DROP TABLE webhooks"))
+    settings = live.settings.model_copy(update={"ingress_ack": "store"})
+    with ServedApp(create_ingress(settings, live.client, broken), name="ingress-no-store") as srv:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
+            health = await client.get("/healthz")
+    assert health.status_code == 503
+    assert health.json()["ok"] is False and "webhooks" in health.json()["store"]
