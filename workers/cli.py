@@ -104,7 +104,7 @@ def ingress() -> None:
 
     async def serve() -> None:
         # acking from the store needs no Temporal: start (and ack) while it is down
-        client = await connect(settings, lazy=settings.ingress_ack == "store")
+        client = await connect(settings, lazy=settings.ingress_ack == "store", service=True)
         store = Store.from_url(settings.store_url)
         store.create_all()
         config = uvicorn.Config(

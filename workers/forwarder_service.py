@@ -25,7 +25,8 @@ async def run_forwarder(settings: Settings, stop: asyncio.Event | None = None) -
     on RETURNFLOW_METRICS_PORT when it is set (ready: Temporal answers)."""
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
-    client = await connect(settings, lazy=True)  # Temporal down: start, retry the backlog
+    # Temporal down: start anyway and retry the backlog until it answers
+    client = await connect(settings, lazy=True, service=True)
     store = Store.from_url(settings.store_url)
     store.create_all()
     forwarder = Forwarder(settings, client, store)

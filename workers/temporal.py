@@ -28,9 +28,11 @@ _INDEXED: dict[str, IndexedValueType.ValueType] = {
 }
 
 
-async def connect(settings: Settings, lazy: bool = False) -> Client:
-    """Tracing interceptors and the metrics runtime join when telemetry is configured. A lazy
-    client connects on first use, so a process that can work without Temporal starts anyway."""
+async def connect(settings: Settings, lazy: bool = False, service: bool = False) -> Client:
+    """Tracing interceptors join when telemetry is configured. A lazy client connects on first
+    use, so a process that can work without Temporal starts anyway. Only a long-running
+    `service` exports the SDK's metrics on RETURNFLOW_TEMPORAL_METRICS_PORT: a one-off command
+    (setup, status, ...) run beside a worker with the same settings must not take its port."""
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
@@ -38,7 +40,7 @@ async def connect(settings: Settings, lazy: bool = False) -> Client:
         tls=tls_config(settings),
         api_key=settings.temporal_api_key.get_secret_value() or None,
         interceptors=client_interceptors(),
-        runtime=temporal_runtime(settings),
+        runtime=temporal_runtime(settings) if service else None,
         lazy=lazy,
     )
 

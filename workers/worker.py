@@ -75,7 +75,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
     setup_tracing(settings)
-    client = await connect(settings)
+    client = await connect(settings, service=True)
     adapters = Adapters.from_settings(settings)
     try:
         workers = [build_worker(client, settings, adapters)]

@@ -206,14 +206,16 @@ def _unit(name: str) -> configparser.ConfigParser:
     return parser
 
 
-def test_systemd_units_run_the_two_commands_and_stop_gracefully() -> None:
+def test_systemd_units_run_the_commands_and_stop_gracefully() -> None:
     worker, ingress = _unit("returnflow-worker.service"), _unit("returnflow-ingress.service")
+    forwarder = _unit("returnflow-forwarder.service")
     assert worker["Service"]["ExecStart"].endswith("returnflow worker")
     assert ingress["Service"]["ExecStart"].endswith("returnflow ingress")
+    assert forwarder["Service"]["ExecStart"].endswith("returnflow forwarder")
     shutdown = float(_env_file(DEPLOY / ".env.example")["RETURNFLOW_GRACEFUL_SHUTDOWN_SECONDS"])
     assert worker["Service"]["KillSignal"] == "SIGTERM"
     assert float(worker["Service"]["TimeoutStopSec"]) > shutdown
-    for unit in (worker, ingress):
+    for unit in (worker, ingress, forwarder):
         assert unit["Service"]["EnvironmentFile"] == "/etc/returnflow/returnflow.env"
         assert unit["Install"]["WantedBy"] == "multi-user.target"
 

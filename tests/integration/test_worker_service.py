@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from tests.harness import (
     settings_for,
     start_return,
 )
+from workers.temporal import connect
 
 TASK_QUEUE = "returnflow-service"
 ERP_QUEUE = "returnflow-service-erp"
@@ -165,3 +167,25 @@ async def test_worker_serves_metrics_then_finishes_in_flight_work_on_sigterm(
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
     }
     assert "erp.validate_return" in finished  # finished during shutdown, not abandoned
+
+
+async def test_one_off_commands_leave_the_services_metrics_port_alone(
+    dev_env: WorkflowEnvironment,
+) -> None:
+    """`returnflow setup` or `status` run on a worker's host with its settings must not fail on
+    the SDK metrics port the worker holds; a second service on that port does fail, loudly."""
+    with socket.socket() as held:  # the running worker's SDK metrics port
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        settings = settings_for(
+            "http://loop.invalid",
+            "http://netsuite.invalid",
+            "sqlite://",
+            temporal_address=dev_env.client.service_client.config.target_host,
+            metrics_host="127.0.0.1",
+            temporal_metrics_port=held.getsockname()[1],
+        )
+        client = await connect(settings)
+        assert await client.service_client.check_health()
+        with pytest.raises(ValueError, match="Address already in use"):
+            await connect(settings, service=True)
