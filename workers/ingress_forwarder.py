@@ -65,33 +65,36 @@ class Forwarder:
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
             return
         slots = asyncio.Semaphore(self.concurrency)
-        results = await asyncio.gather(*(self._one(slots, i, e) for i, e in batch))
-        failed = [i for (i, _), ok in zip(batch, results, strict=True) if not ok]
+        outcomes = await asyncio.gather(*(self._one(slots, i, e) for i, e in batch))
+        done = [(i, note) for (i, _), (ok, note) in zip(batch, outcomes, strict=True) if ok]
+        failed = [i for (i, _), (ok, _) in zip(batch, outcomes, strict=True) if not ok]
+        if done:  # one write for the round; a crash before it only means a repeat hand-over
+            await asyncio.to_thread(self.outbox.forwarded_many, done, datetime.now(UTC))
         if failed:  # Temporal refused: give them back, try again shortly
             await asyncio.to_thread(self.outbox.release, failed)
             await asyncio.sleep(RETRY_AFTER_S)
 
-    async def _one(self, slots: asyncio.Semaphore, delivery_id: str, raw: dict[str, Any]) -> bool:
+    async def _one(
+        self, slots: asyncio.Semaphore, delivery_id: str, raw: dict[str, Any]
+    ) -> tuple[bool, str | None]:
+        """Hand one event over: (taken, note for the log); not taken means retry it."""
         from workers.ingress import deliver  # the ingress imports this module
 
         async with slots:
-            note = None
             try:
                 event = LoopEvent.model_validate(raw)
             except ValidationError as err:  # never deliverable: set aside, the body stays logged
                 note = f"unreadable queued event, not forwarded: {err.error_count()} errors"
                 log.error("webhook %s: %s", delivery_id, note)
-                await asyncio.to_thread(self.outbox.forwarded, delivery_id, datetime.now(UTC), note)
-                return True
+                return True, note
             try:
                 await deliver(self.client, self.settings, event)
             except WorkflowAlreadyStartedError:
-                note = "return already finished; event recorded only"
+                return True, "return already finished; event recorded only"
             except Exception as err:  # RPCError, or no connection at all (a lazy client)
                 log.warning("forwarding webhook %s: not taken by Temporal: %s", delivery_id, err)
-                return False
-            await asyncio.to_thread(self.outbox.forwarded, delivery_id, datetime.now(UTC), note)
-            return True
+                return False, None
+            return True, None
 
     def stop(self) -> None:
         self._stopping = True

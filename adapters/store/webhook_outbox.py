@@ -55,11 +55,24 @@ class WebhookOutbox:
             )
 
     def forwarded(self, delivery_id: str, at: datetime, note: str | None = None) -> None:
-        values: dict[str, Any] = {"forwarded_at": at}
-        if note is not None:
-            values["error"] = note
+        self.forwarded_many([(delivery_id, note)], at)
+
+    def forwarded_many(self, marks: list[tuple[str, str | None]], at: datetime) -> None:
+        """Mark a round's hand-overs in one transaction (delivery id, note or None): the store
+        has one writer at a time (SQLite), and the ingress's inserts wait behind each one."""
+        plain = [delivery_id for delivery_id, note in marks if note is None]
         with self.engine.begin() as conn:
-            conn.execute(_WEBHOOKS.update().where(_WEBHOOKS.c.id == delivery_id).values(**values))
+            if plain:
+                conn.execute(
+                    _WEBHOOKS.update().where(_WEBHOOKS.c.id.in_(plain)).values(forwarded_at=at)
+                )
+            for delivery_id, note in marks:
+                if note is not None:
+                    conn.execute(
+                        _WEBHOOKS.update()
+                        .where(_WEBHOOKS.c.id == delivery_id)
+                        .values(forwarded_at=at, error=note)
+                    )
 
     def backlog(self) -> tuple[int, datetime | None]:
         """How many wait, and since when (the oldest's receipt time)."""

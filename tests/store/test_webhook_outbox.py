@@ -76,3 +76,14 @@ def test_expired_claims_are_taken_over_and_released_ones_retried(store: Store) -
     assert outbox.backlog() == (1, T0 + timedelta(milliseconds=2))
     row = store.get_webhook(ids[1])
     assert row is not None and row.error == "return already finished; event recorded only"
+
+
+def test_a_rounds_hand_overs_are_marked_in_one_write(store: Store) -> None:
+    ids = queue(store, 4)
+    outbox = WebhookOutbox(store)
+    note = "unreadable queued event, not forwarded: 1 errors"
+    outbox.forwarded_many([(ids[0], None), (ids[1], note), (ids[2], None)], T0)
+    assert outbox.backlog() == (1, T0 + timedelta(milliseconds=3))  # only ids[3] waits
+    rows = {i: store.get_webhook(i) for i in ids}
+    assert [r.forwarded_at is not None for r in rows.values() if r] == [True, True, True, False]
+    assert [r.error for r in rows.values() if r] == [None, note, None, None]
