@@ -176,9 +176,12 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
             202, {"ok": True, "workflow_id": workflow_id(event.return_id), "queued": True}
         )
 
+    # store-acked, Temporal's state is only reported: answer well inside a 1 s probe timeout
+    health_timeout = 3.0 if outbox is None else 0.5
+
     async def temporal_problem() -> str | None:
         try:
-            await asyncio.wait_for(client.service_client.check_health(), timeout=3)
+            await asyncio.wait_for(client.service_client.check_health(), timeout=health_timeout)
         except Exception as err:
             return str(err) or type(err).__name__
         return None
