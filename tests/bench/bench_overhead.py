@@ -34,6 +34,12 @@ BARE_QUEUE = "bench-bare"
 pytestmark = pytest.mark.bench
 
 
+def cpu_meter(stack: Stack, worker: Service) -> CpuMeter:
+    """The processes a return (or a bare workflow) costs CPU in; this one, the driver, also runs
+    the sandboxes and the ingress in the returnflow run."""
+    return CpuMeter({"worker": worker.pid, "dev server": stack.server.pid, "driver": os.getpid()})
+
+
 async def bare_seconds(
     stack: Stack, shape: str, n: int, concurrency: int
 ) -> tuple[float, dict[str, float]]:
@@ -63,9 +69,7 @@ async def bare_seconds(
 
     try:
         await bounded(list(range(-WARMUP, 0)), WARMUP, one)
-        meter = CpuMeter(
-            {"worker": worker.pid, "dev server": stack.server.pid, "driver": os.getpid()}
-        )
+        meter = cpu_meter(stack, worker)
         meter.start()
         started = time.monotonic()
         await bounded(list(range(n)), concurrency, one)
@@ -81,13 +85,7 @@ async def measure(returns: int = RETURNS, concurrency: int = CONCURRENCY) -> dic
     async with uniform_stack("bench-overhead", returns + WARMUP, concurrency_limit=100) as stack:
         warm, _ = await run_returns(stack, WARMUP, WARMUP)
         assert stack.worker is not None
-        meter = CpuMeter(
-            {
-                "worker": stack.worker.pid,
-                "dev server": stack.server.pid,
-                "driver": os.getpid(),  # with the sandboxes and the ingress, in this process
-            }
-        )
+        meter = cpu_meter(stack, stack.worker)
         meter.start()
         runs, seconds = await run_returns(stack, returns, concurrency)
         meter.stop()
