@@ -57,8 +57,7 @@ class ErpSignalLedger:
             "signalled_at": at,
         }
         with self.engine.begin() as conn:
-            stmt = self.store._insert(_SIGNALS).values(values)
-            conn.execute(stmt.on_conflict_do_nothing(index_elements=["return_id", "kind"]))
+            conn.execute(self.store.upsert(_SIGNALS, ("return_id", "kind")), values)
 
     def forget(self, return_id: str, kind: str) -> None:
         """The ERP no longer shows it (a review box unticked): its next showing is news."""

@@ -106,8 +106,7 @@ class ReconciliationLedger:
             "finding_counts": {},
         }
         with self.engine.begin() as conn:
-            stmt = self.store._insert(_RUNS).values(values)
-            conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
+            conn.execute(self.store.upsert(_RUNS, ("id",)), values)
 
     def stage(self, run_id: str, rows: Iterable[Mapping[str, Any]]) -> int:
         """Insert (or refresh) one page of staged records; returns how many."""
@@ -115,15 +114,8 @@ class ReconciliationLedger:
         if not batch:
             return 0
         with self.engine.begin() as conn:
-            stmt = self.store._insert(_ITEMS)
-            keep = [c.name for c in _ITEMS.columns if c.name not in ("run_id", "source", "key")]
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["run_id", "source", "key"],
-                    set_={k: stmt.excluded[k] for k in keep},
-                ),
-                batch,  # executemany: SQLAlchemy batches the page into few statements
-            )
+            stmt = self.store.upsert(_ITEMS, ("run_id", "source", "key"), batch[0])
+            conn.execute(stmt, batch)  # executemany: SQLAlchemy batches the page
         return len(batch)
 
     def window_done(self, run_id: str, index: int) -> None:

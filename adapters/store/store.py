@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -105,6 +105,28 @@ def _webhook_body(body: bytes | str) -> tuple[bytes, str, bool]:
     return raw, text.replace("\x00", "\\x00"), truncated
 
 
+def _not_older(new: Any, old: Table) -> Any:
+    """A projection write applies unless the row already holds a newer one (see _upsert_return)."""
+    return or_(
+        new.updated_at.is_(None),
+        old.c.updated_at.is_(None),
+        new.updated_at > old.c.updated_at,
+        and_(
+            new.updated_at == old.c.updated_at,
+            or_(new.last_seq.is_(None), old.c.last_seq.is_(None), new.last_seq >= old.c.last_seq),
+        ),
+    )
+
+
+def _no_reopen(new: Any, old: Table) -> Any:
+    """A retried older write never reopens a resolved case or lowers an open one's escalation."""
+    open_ = ExceptionStatus.OPEN.value
+    return or_(
+        new.status != open_,
+        and_(old.c.status == open_, new.escalation_level >= old.c.escalation_level),
+    )
+
+
 def _case(row: ExceptionRow) -> ExceptionCase:
     return ExceptionCase.model_validate(row.model_dump())
 
@@ -120,6 +142,7 @@ class Store:
         if engine.dialect.name not in ("sqlite", "postgresql"):
             raise ValueError(f"unsupported database {engine.dialect.name!r}")
         self.engine = engine
+        self._upserts: dict[tuple[Any, ...], Any] = {}
 
     @classmethod
     def from_url(cls, url: str = DEFAULT_URL) -> Store:
@@ -166,6 +189,38 @@ class Store:
             return postgresql.insert(table)
         return sqlite.insert(table)
 
+    def upsert(
+        self,
+        table: Table,
+        conflict: tuple[str, ...],
+        update: Iterable[str] = (),
+        guard: Callable[[Any, Table], Any] | None = None,
+        returning: tuple[str, ...] = (),
+    ) -> Any:
+        """INSERT ... ON CONFLICT (conflict) DO UPDATE the `update` columns from the new row
+        where `guard(excluded, table)` holds, or DO NOTHING without `update`. Execute it with
+        the values as parameters (`conn.execute(stmt, values)`): it is built once per shape and
+        reused, because building one cost more CPU than running it (0.45 of 0.6 ms a webhook).
+        """
+        columns = tuple(sorted(set(update) - set(conflict)))
+        key = (table.name, conflict, columns, guard, returning)
+        stmt = self._upserts.get(key)
+        if stmt is None:
+            insert = self._insert(table)
+            if columns:
+                new = insert.excluded
+                stmt = insert.on_conflict_do_update(
+                    index_elements=list(conflict),
+                    set_={k: new[k] for k in columns},
+                    where=guard(new, table) if guard else None,
+                )
+            else:
+                stmt = insert.on_conflict_do_nothing(index_elements=list(conflict))
+            if returning:
+                stmt = stmt.returning(*(table.c[k] for k in returning))
+            self._upserts[key] = stmt
+        return stmt
+
     # --- returns -----------------------------------------------------------------------------
 
     def _upsert_return(self, conn: Connection, return_id: str, fields: Mapping[str, Any]) -> None:
@@ -182,26 +237,8 @@ class Store:
         given = {k: v for k, v in fields.items() if v is not None or k in _CLEARABLE}
         created_at = given.get("created_at") or given.get("updated_at") or _now()
         row = ReturnRow(**{**given, "return_id": return_id, "created_at": created_at})
-        stmt = self._insert(_RETURNS).values(row.model_dump())
-        if not given:
-            conn.execute(stmt.on_conflict_do_nothing(index_elements=["return_id"]))
-            return
-        new, old = stmt.excluded, _RETURNS.c
-        not_older = or_(
-            new.updated_at.is_(None),
-            old.updated_at.is_(None),
-            new.updated_at > old.updated_at,
-            and_(
-                new.updated_at == old.updated_at,
-                or_(new.last_seq.is_(None), old.last_seq.is_(None), new.last_seq >= old.last_seq),
-            ),
-        )
         conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["return_id"],
-                set_={k: new[k] for k in given},
-                where=not_older,
-            )
+            self.upsert(_RETURNS, ("return_id",), given, guard=_not_older), row.model_dump()
         )
 
     def record_transition(self, t: Transition, projection: Mapping[str, Any] | None = None) -> bool:
@@ -213,10 +250,9 @@ class Store:
         fields = {"state": t.to_state, "updated_at": t.at, "last_seq": t.seq, **(projection or {})}
         audit = t.model_dump()
         with self.engine.begin() as conn:
-            stmt = self._insert(_AUDIT).values(audit)
             # RETURNING, not rowcount: psycopg reports -1 for a single INSERT ... ON CONFLICT
-            stmt = stmt.on_conflict_do_nothing(index_elements=["return_id", "seq"])
-            inserted = conn.execute(stmt.returning(_AUDIT.c.seq)).first() is not None
+            stmt = self.upsert(_AUDIT, ("return_id", "seq"), returning=("seq",))
+            inserted = conn.execute(stmt, audit).first() is not None
             self._upsert_return(conn, t.return_id, fields)
         return inserted
 
@@ -264,18 +300,7 @@ class Store:
         values = {k: v.value if isinstance(v, Enum) else v for k, v in case.model_dump().items()}
         new_open = ExceptionStatus.OPEN.value
         with self.engine.begin() as conn:
-            stmt = self._insert(_EXCEPTIONS).values(values)
-            new, old = stmt.excluded, _EXCEPTIONS.c
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["id"],
-                    set_={k: new[k] for k in values if k != "id"},
-                    where=or_(
-                        new.status != new_open,
-                        and_(old.status == new_open, new.escalation_level >= old.escalation_level),
-                    ),
-                )
-            )
+            conn.execute(self.upsert(_EXCEPTIONS, ("id",), values, guard=_no_reopen), values)
             open_count = (
                 select(func.count())
                 .select_from(_EXCEPTIONS)
@@ -355,15 +380,7 @@ class Store:
             "note": note,
         }
         with self.engine.begin() as conn:
-            stmt = self._insert(_SKUS).values(values)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["erp_system", "sku"],
-                    set_={
-                        k: stmt.excluded[k] for k in ("erp_item_id", "saved_by", "saved_at", "note")
-                    },
-                )
-            )
+            conn.execute(self.upsert(_SKUS, ("erp_system", "sku"), values), values)
 
     def sku_mappings(self, erp_system: str) -> dict[str, str]:
         query = select(_SKUS.c.sku, _SKUS.c.erp_item_id).where(_SKUS.c.erp_system == erp_system)
@@ -412,12 +429,7 @@ class Store:
         if event is not None:  # absent, the column stays SQL NULL (not JSON null): not queued
             values["event"] = event
         with self.engine.begin() as conn:
-            stmt = self._insert(_WEBHOOKS).values(values)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["id"], set_={k: stmt.excluded[k] for k in values if k != "id"}
-                )
-            )
+            conn.execute(self.upsert(_WEBHOOKS, ("id",), values), values)
 
     def get_webhook(self, id: str) -> WebhookRow | None:
         with Session(self.engine) as session:

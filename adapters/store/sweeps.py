@@ -74,13 +74,7 @@ class SweepLedger:
 
     def _upsert(self, table: Table, values: dict[str, Any], key: str) -> None:
         with self.engine.begin() as conn:
-            stmt = self.store._insert(table).values(values)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[key],
-                    set_={k: stmt.excluded[k] for k in values if k != key},
-                )
-            )
+            conn.execute(self.store.upsert(table, (key,), values), values)
 
     def runs(self, limit: int = 20) -> list[SweepRunRow]:
         query = select(_RUNS).order_by(_RUNS.c.started_at.desc()).limit(limit)
