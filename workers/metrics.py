@@ -4,6 +4,7 @@ Temporal's own metrics (task latencies, slots, poll counts) come from the SDK's 
 on RETURNFLOW_TEMPORAL_METRICS_PORT. Ours live in a separate prometheus_client registry:
 
 - returnflow_webhooks_total{outcome="accepted|refused", status}  (counted by the ingress)
+- returnflow_webhook_ack_seconds{outcome}                        (request in -> answer out)
 - returnflow_exceptions_opened_total{kind, owner}                 (counted by the worker)
 - returnflow_refunds_total{path="erp|storefront|store_credit"}   (counted by the worker)
 - returnflow_erp_activity_slots                                   (the ERP queue's size)
@@ -19,6 +20,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -30,6 +32,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
+    Histogram,
     generate_latest,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,6 +53,13 @@ log = logging.getLogger("returnflow.metrics")
 REGISTRY = CollectorRegistry(auto_describe=True)
 WEBHOOKS = Counter(
     "returnflow_webhooks", "Loop webhooks by outcome", ["outcome", "status"], registry=REGISTRY
+)
+WEBHOOK_ACK = Histogram(
+    "returnflow_webhook_ack_seconds",
+    "Time from a webhook request reaching the ingress app to its answer starting",
+    ["outcome"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    registry=REGISTRY,
 )
 EXCEPTIONS_OPENED = Counter(
     "returnflow_exceptions_opened", "Exception cases opened", ["kind", "owner"], registry=REGISTRY
@@ -105,7 +115,9 @@ class CountActivities(Interceptor):
 
 
 class CountWebhooks:
-    """ASGI middleware: every answer on the webhook path counted as accepted (2xx) or refused."""
+    """ASGI middleware: every answer on the webhook path counted as accepted (2xx) or refused,
+    and timed, so the ack-latency objective is watched where it is kept (the sender's view adds
+    the network and its own queueing)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -115,11 +127,14 @@ class CountWebhooks:
             await self.app(scope, receive, send)
             return
 
+        started = time.perf_counter()
+
         async def counted(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status = int(message["status"])
                 outcome = "accepted" if 200 <= status < 300 else "refused"
                 WEBHOOKS.labels(outcome=outcome, status=str(status)).inc()
+                WEBHOOK_ACK.labels(outcome=outcome).observe(time.perf_counter() - started)
             await send(message)
 
         await self.app(scope, receive, counted)

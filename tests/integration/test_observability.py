@@ -253,6 +253,9 @@ async def test_full_return_counts_metrics_and_logs_no_secret(stack: Stack) -> No
     webhooks = "returnflow_webhooks_total"
     assert delta(before_ingress, after_ingress, webhooks, outcome="refused", status="401") == 1
     assert delta(before_ingress, after_ingress, webhooks, outcome="accepted") >= 1
+    acks = "returnflow_webhook_ack_seconds_count"
+    assert delta(before_ingress, after_ingress, acks, outcome="refused") == 1  # timed as well
+    assert delta(before_ingress, after_ingress, acks, outcome="accepted") >= 1
     assert delta(before_worker, after_worker, "returnflow_refunds_total", path="erp") == 1
     assert delta(before_worker, after_worker, opened, **labels) == 1
     assert (ready.status_code, live.status_code) == (200, 200)
