@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -40,7 +41,8 @@ from tests.drills.stack import Stack, open_stack
 RATES = [float(r) for r in os.environ.get("BENCH_RATES", "50,100,200").split(",")]
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 PARKED = int(os.environ.get("BENCH_PARKED", "100"))
-BUSY_RETURNS = int(os.environ.get("BENCH_BUSY_RETURNS", "80"))
+BUSY_IN_FLIGHT = int(os.environ.get("BENCH_BUSY_IN_FLIGHT", "20"))
+BUSY_CAP = int(os.environ.get("BENCH_BUSY_CAP", "1000"))  # orders set aside for busy returns
 PERSISTENT = os.environ.get("BENCH_PERSISTENT", "0") == "1"  # dev server on a DB file
 # 1: the worker, the dev server, the forwarder and this process (sandboxes, busy returns) run at
 # nice 10, the ingress and the sender at 0, as if the ingress had CPU of its own
@@ -98,7 +100,7 @@ async def measure_mode(mode: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-ingress-") as tmp:
         async with open_stack(
             Path(tmp),
-            orders=PARKED + BUSY_RETURNS,
+            orders=PARKED + BUSY_CAP,
             ingress="process",
             concurrency_limit=50,
             persistent=PERSISTENT,
@@ -117,14 +119,17 @@ async def measure_mode(mode: str) -> dict[str, Any]:
                 for pid in (stack.worker, stack.server, forwarder):
                     lower_priority(pid.pid if pid else None)
                 lower_priority(os.getpid())
-            busy = asyncio.create_task(run_returns(stack, BUSY_RETURNS, 20))
+            stop_busy = asyncio.Event()
+            busy = asyncio.create_task(keep_busy(stack, stop_busy))
             await asyncio.sleep(3)  # the worker is busy before the first webhook
             store = Store.from_url(stack.settings.store_url)
             steps = []
             for k, rate in enumerate(RATES):
                 batch = bodies[k * total : k * total + int(rate * SECONDS)]
                 since = datetime.now(UTC)
+                before = await ack_buckets(stack.ingress_url)
                 sent = await blast_from_process(stack.ingress_url, batch, rate)
+                seen = ingress_view(before, await ack_buckets(stack.ingress_url))
                 latencies, statuses = sent["latencies_ms"], sent["statuses"]
                 step = {
                     "rate_per_s": rate,
@@ -134,6 +139,8 @@ async def measure_mode(mode: str) -> dict[str, Any]:
                     "ack_p50_ms": round(percentile(latencies, 50), 1),
                     "ack_p99_ms": round(percentile(latencies, 99), 1),
                     "ack_max_ms": round(max(latencies), 1),
+                    "sender_connections": sent["connections"],
+                    **seen,
                     "worker_busy_throughout": not busy.done(),
                 }
                 if stack.settings.ingress_ack == "store":
@@ -141,14 +148,56 @@ async def measure_mode(mode: str) -> dict[str, Any]:
                 steps.append(step)
                 print(mode, steps[-1], flush=True)
                 await asyncio.sleep(3)  # let the ingress drain before the next rate
+            stop_busy.set()
             busy_runs, busy_seconds = await busy
             store.close()
             if forwarder is not None:
                 forwarder.stop()
     return {
         "rates": steps,
-        "busy_returns_completed": len(busy_runs),
+        "busy_returns_completed": busy_runs,
         "busy_seconds": round(busy_seconds, 1),
+    }
+
+
+async def keep_busy(stack: Stack, stop: asyncio.Event) -> tuple[int, float]:
+    """Full-lifecycle returns, BUSY_IN_FLIGHT at a time, until `stop` (or the orders run out):
+    the worker stays busy through every rate. (returns completed, seconds)"""
+    completed, seconds = 0, 0.0
+    while not stop.is_set() and completed + BUSY_IN_FLIGHT <= BUSY_CAP:
+        runs, took = await run_returns(stack, BUSY_IN_FLIGHT, BUSY_IN_FLIGHT)
+        completed, seconds = completed + len(runs), seconds + took
+    return completed, seconds
+
+
+async def ack_buckets(ingress_url: str) -> dict[float, float]:
+    """The ingress's own ack histogram (accepted webhooks): bucket upper bound (s) -> count."""
+    import httpx
+
+    async with httpx.AsyncClient() as http:
+        text = (await http.get(f"{ingress_url}/metrics")).text
+    buckets: dict[float, float] = {}
+    for line in text.splitlines():
+        if not line.startswith("returnflow_webhook_ack_seconds_bucket{"):
+            continue
+        le = re.search(r'le="([^"]+)"', line)
+        if le and 'outcome="accepted"' in line:
+            buckets[float(le.group(1))] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def ingress_view(before: dict[float, float], after: dict[float, float]) -> dict[str, Any]:
+    """What the ingress measured itself (request in -> answer out) between two scrapes: the
+    share answered within 50 ms and the bucket holding the p99 (an upper bound on it)."""
+    counts = {le: after[le] - before.get(le, 0.0) for le in sorted(after)}
+    total = counts.get(float("inf"), 0.0)
+    if not total:
+        return {"ingress_acks": 0}
+    p99 = next(le for le, n in counts.items() if n >= 0.99 * total)
+    return {
+        "ingress_acks": int(total),
+        "ingress_within_50ms": round(counts.get(0.05, 0.0) / total, 4),
+        "ingress_p99_at_most_ms": p99 * 1000,
     }
 
 
