@@ -25,6 +25,7 @@ from tests.harness import WEBHOOK_SECRET
 
 PATH = "/webhooks/loop"
 TIMEOUT_S = 10.0
+IDLE_REUSE_S = 3.0  # uvicorn closes keep-alive connections idle for 5 s: never reuse near that
 
 
 def request_bytes(host: str, body: bytes) -> bytes:
@@ -36,17 +37,20 @@ def request_bytes(host: str, body: bytes) -> bytes:
 
 
 class Connections:
-    """Idle keep-alive connections, reused; a new one is opened when none is idle."""
+    """Idle keep-alive connections, reused while fresh; a new one is opened when none is."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
         self.opened: list[asyncio.StreamWriter] = []
 
     async def exchange(self, request: bytes) -> int:
         """Send one request, read its answer; the status code."""
-        if self.idle:
-            reader, writer = self.idle.pop()
+        while self.idle:
+            reader, writer, since = self.idle.pop()
+            if time.monotonic() - since < IDLE_REUSE_S:
+                break
+            writer.close()
         else:
             reader, writer = await asyncio.open_connection(self.host, self.port)
             self.opened.append(writer)
@@ -59,7 +63,7 @@ class Connections:
             if name.strip().lower() == b"content-length":
                 length = int(value)
         await reader.readexactly(length)
-        self.idle.append((reader, writer))
+        self.idle.append((reader, writer, time.monotonic()))
         return status
 
     def close(self) -> None:
