@@ -82,11 +82,14 @@ def demo(
 @app.command()
 def worker() -> None:
     """Run the Temporal worker service (stops cleanly on SIGTERM)."""
+    from workers.heap import freeze_startup_heap
     from workers.logs import configure_logging
     from workers.worker import run_worker
 
     configure_logging()
-    run(run_worker(Settings()))
+    settings = Settings()
+    freeze_startup_heap()  # the modules are imported: most of what start-up builds
+    run(run_worker(settings))
 
 
 @app.command()
@@ -94,6 +97,7 @@ def ingress() -> None:
     """Run the webhook ingress (POST /webhooks/loop, GET /healthz)."""
     import uvicorn
 
+    from workers.heap import freeze_startup_heap
     from workers.ingress import create_ingress
     from workers.logs import configure_logging
     from workers.telemetry import setup_tracing
@@ -112,7 +116,9 @@ def ingress() -> None:
             host=settings.ingress_host,
             port=settings.ingress_port,
         )
-        await uvicorn.Server(config).serve()
+        server = uvicorn.Server(config)
+        freeze_startup_heap()
+        await server.serve()
 
     run(serve())
 
@@ -121,12 +127,14 @@ def ingress() -> None:
 def forwarder() -> None:
     """Hand store-acked webhooks to Temporal (RETURNFLOW_INGRESS_FORWARDER=separate)."""
     from workers.forwarder_service import run_forwarder
+    from workers.heap import freeze_startup_heap
     from workers.logs import configure_logging
     from workers.telemetry import setup_tracing
 
     configure_logging()
     settings = Settings()
     setup_tracing(settings)
+    freeze_startup_heap()
     run(run_forwarder(settings))
 
 
