@@ -82,9 +82,11 @@ async def open_stack(
     ingress: IngressMode = "inline",
     concurrency_limit: int = 5,
     persistent: bool = True,
+    store_url: str | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Stack]:
-    """Everything up and wired; torn down (processes stopped) on the way out."""
+    """Everything up and wired; torn down (processes stopped) on the way out. The store is a
+    SQLite file in `data_dir` unless `store_url` names another (an empty database)."""
     catalog = generated_catalog(orders * 2 + 10)  # a quarter repeat a SKU: skipped below
     loop_app = create_loop_sandbox(catalog, LOOP_KEY, WEBHOOK_SECRET)
     ns_app = create_netsuite_sandbox(
@@ -106,7 +108,7 @@ async def open_stack(
         settings = settings_for(
             loop_srv.url,
             ns_srv.url,
-            f"sqlite:///{data_dir / 'returnflow.db'}",
+            store_url or f"sqlite:///{data_dir / 'returnflow.db'}",
             temporal_address=server.address,
             erp_max_concurrency=concurrency_limit,
             ingress_port=free_port(),
