@@ -42,6 +42,7 @@ def snapshot(stack: Stack, open_returns: int, started: float) -> dict[str, Any]:
         "open": open_returns,
         "worker_rss_mb": round(stack.worker.rss_bytes() / MB, 1),
         "server_disk_mb": round(stack.server.disk_bytes() / MB, 2),
+        "server_rss_mb": round(stack.server.rss_bytes() / MB, 1),
         "elapsed_s": round(time.monotonic() - started, 1),
     }
 
@@ -98,6 +99,7 @@ async def measure() -> dict[str, Any]:
         "worker_rss_after_restart_mb": after_restart["worker_rss_mb"],
         "server_disk_bytes_per_open_return": round(disk_per),
         "worker_rss_bytes_per_open_return": round(rss_per),
+        "server_rss_bytes_per_open_return": round(slope(points, "server_rss_mb") * MB),
         "target": TARGET,
         "max_cached_workflows": Settings().max_cached_workflows,
         "extrapolated_server_disk_gb": round(
@@ -122,7 +124,8 @@ def markdown(f: dict[str, Any]) -> str:
         f"{cache_under_target} workflows (or more workers) keeps a worker under it."
     )
     rows = "\n".join(
-        f"| {p['open']} | {p['worker_rss_mb']} | {p['server_disk_mb']} | {p['elapsed_s']} |"
+        f"| {p['open']} | {p['worker_rss_mb']} | {p['server_disk_mb']} | "
+        f"{p.get('server_rss_mb', '-')} | {p['elapsed_s']} |"
         for p in f["points"]
     )
     return f"""
@@ -131,12 +134,14 @@ Returns parked at the receipt gate through the public path (signed webhook → v
 ({f["parking_rate_per_s"]} returns/s: {f["target"]:,} would take ≈
 {f["extrapolated_hours_to_park_target"]} h here, so the target size is extrapolated, not run).
 
-| open returns | worker RSS (MB) | server disk (MB) | elapsed (s) |
-|---|---|---|---|
+| open returns | worker RSS (MB) | server disk (MB) | dev server RSS (MB) | elapsed (s) |
+|---|---|---|---|---|
 {rows}
 
 Per open return: server disk **{f["server_disk_bytes_per_open_return"]:,} bytes**; extrapolated
 to {f["target"]:,} open returns ≈ **{f["extrapolated_server_disk_gb"]} GB** on the server.
+The dev server's own memory grew by {f.get("server_rss_bytes_per_open_return", 0):,} bytes per
+open return (least squares over the checkpoints).
 Worker RSS is not a cost per open return: a waiting return is only history on the server, and a
 restarted worker with all {f["open_reached"]} still open holds
 **{f["worker_rss_after_restart_mb"]} MB**. It grows with the workflows the worker keeps cached
