@@ -32,6 +32,7 @@ from adapters.store.webhook_outbox import WebhookOutbox
 from workers.ingress_forwarder import Forwarder
 from workers.metrics import observe_ingress
 from workers.settings import Settings
+from workers.webhook_log_writer import WebhookLogWriter
 from workflows.model import LoopEvent, ReturnConfig, ReturnStart
 from workflows.returns import ReturnWorkflow
 
@@ -67,6 +68,7 @@ async def deliver(
 def create_ingress(settings: Settings, client: Client, store: Store | None = None) -> FastAPI:
     outbox: WebhookOutbox | None = None
     forwarder: Forwarder | None = None  # None when `returnflow forwarder` processes forward
+    writer = WebhookLogWriter(store) if store is not None else None
     if settings.ingress_ack == "store":
         if store is None:
             raise ValueError("RETURNFLOW_INGRESS_ACK=store needs the store (RETURNFLOW_STORE_URL)")
@@ -82,15 +84,17 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
             forwarder.stop()  # what is still waiting stays in the store for the next start
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, FORWARDER_STOP_S)
+        if writer is not None:
+            writer.close()
 
     app = FastAPI(title="returnflow ingress", docs_url=None, redoc_url=None, lifespan=lifespan)
     secrets = settings.webhook_secrets()
 
     async def log_delivery(**row: Any) -> None:
-        if store is None:
+        if writer is None:
             return
         try:
-            await asyncio.to_thread(store.record_webhook, **row)
+            await writer.record(**row)
         except Exception:  # the log must never turn an accepted event into a refusal
             log.exception("could not write the webhook log")
 
@@ -156,10 +160,9 @@ def create_ingress(settings: Settings, client: Client, store: Store | None = Non
     async def acknowledge_from_store(
         row: dict[str, Any], meta: dict[str, Any], event: LoopEvent
     ) -> JSONResponse:
-        assert store is not None
+        assert writer is not None
         try:
-            await asyncio.to_thread(
-                store.record_webhook,
+            await writer.record(
                 **row,
                 **meta,
                 accepted=True,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from pathlib import Path
@@ -103,6 +103,29 @@ def _webhook_body(body: bytes | str) -> tuple[bytes, str, bool]:
     # not final when cut: a multi-byte character split by the limit is dropped, not escaped
     text = decoder.decode(raw[:WEBHOOK_BODY_LIMIT], final=not truncated)
     return raw, text.replace("\x00", "\\x00"), truncated
+
+
+def _webhook_values(delivery: Mapping[str, Any]) -> dict[str, Any]:
+    """A webhook log row from `Store.record_webhook`'s arguments."""
+    raw, text, truncated = _webhook_body(delivery["body"])
+    values = {
+        "id": delivery["id"],
+        "received_at": delivery["received_at"],
+        "topic": delivery.get("topic"),
+        "trigger": delivery.get("trigger"),
+        "return_id": delivery.get("return_id"),
+        "digest": delivery.get("digest") or hashlib.sha256(raw).hexdigest(),
+        "signature_ok": delivery["signature_ok"],
+        "accepted": delivery["accepted"],
+        "status_code": delivery["status_code"],
+        "error": delivery.get("error"),
+        "body": text,
+        "body_bytes": len(raw),
+        "truncated": truncated,
+    }
+    if delivery.get("event") is not None:  # absent, the column stays SQL NULL (not JSON null)
+        values["event"] = delivery["event"]
+    return values
 
 
 def _not_older(new: Any, old: Table) -> Any:
@@ -410,26 +433,35 @@ class Store:
         Pass the raw body as bytes. `digest` defaults to the sha256 of the whole body. `event`
         (the parsed event) queues the delivery for the ingress's forwarder.
         """
-        raw, text, truncated = _webhook_body(body)
-        values = {
-            "id": id,
-            "received_at": received_at,
-            "topic": topic,
-            "trigger": trigger,
-            "return_id": return_id,
-            "digest": digest or hashlib.sha256(raw).hexdigest(),
-            "signature_ok": signature_ok,
-            "accepted": accepted,
-            "status_code": status_code,
-            "error": error,
-            "body": text,
-            "body_bytes": len(raw),
-            "truncated": truncated,
-        }
-        if event is not None:  # absent, the column stays SQL NULL (not JSON null): not queued
-            values["event"] = event
+        self.record_webhooks(
+            [
+                {
+                    "id": id,
+                    "received_at": received_at,
+                    "body": body,
+                    "status_code": status_code,
+                    "accepted": accepted,
+                    "signature_ok": signature_ok,
+                    "topic": topic,
+                    "trigger": trigger,
+                    "return_id": return_id,
+                    "digest": digest,
+                    "error": error,
+                    "event": event,
+                }
+            ]
+        )
+
+    def record_webhooks(self, deliveries: Sequence[Mapping[str, Any]]) -> None:
+        """Log several deliveries (each as `record_webhook`'s arguments) in one transaction: the
+        ingress commits what arrived while its last commit ran together."""
+        shapes: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for delivery in deliveries:
+            values = _webhook_values(delivery)
+            shapes.setdefault(frozenset(values), []).append(values)
         with self.engine.begin() as conn:
-            conn.execute(self.upsert(_WEBHOOKS, ("id",), values), values)
+            for keys, rows in shapes.items():
+                conn.execute(self.upsert(_WEBHOOKS, ("id",), keys), rows)
 
     def get_webhook(self, id: str) -> WebhookRow | None:
         with Session(self.engine) as session:
