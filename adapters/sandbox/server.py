@@ -24,7 +24,14 @@ class ServedApp:
         self._sock.bind((host, port))
         self.host, self.port = self._sock.getsockname()[:2]
         config = uvicorn.Config(
-            app, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=2
+            app,
+            log_level="warning",
+            lifespan="on",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+            # longer than httpx's 5 s keep-alive expiry: with both at 5 s, a client could reuse
+            # a connection the server was closing that instant and get a ReadError
+            timeout_keep_alive=30,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name=f"served-{name}", daemon=True)
