@@ -2,6 +2,7 @@
 
     python -m tests.bench.bench_ingress   # BENCH_RATES=50,100,200 BENCH_SECONDS=5
                                           # BENCH_ACK=temporal,store,store-separate
+                                          # BENCH_STORE=sqlite|postgresql
 
 `returnflow ingress` and `returnflow worker` run as their own processes. While full-lifecycle
 returns keep the worker busy, signed label webhooks (Loop's own bodies, from its sandbox) are
