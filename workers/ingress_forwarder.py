@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from workflows.model import LoopEvent
 
 log = logging.getLogger("returnflow.ingress")
 RETRY_AFTER_S = 2.0  # Temporal unreachable: wait, then try the backlog again
+OUTAGE_REMINDER_S = 60.0  # while Temporal refuses, one warning a minute, not one per event
 LEASE = timedelta(seconds=60)  # a claim older than this belonged to a process that died
 
 
@@ -42,6 +44,8 @@ class Forwarder:
         self.owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
         self._wake = asyncio.Event()
         self._stopping = False
+        self._refused_since: float | None = None  # monotonic, while Temporal refuses
+        self._warned_at = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -67,17 +71,42 @@ class Forwarder:
         slots = asyncio.Semaphore(self.concurrency)
         outcomes = await asyncio.gather(*(self._one(slots, i, e) for i, e in batch))
         done = [(i, note) for (i, _), (ok, note) in zip(batch, outcomes, strict=True) if ok]
-        failed = [i for (i, _), (ok, _) in zip(batch, outcomes, strict=True) if not ok]
+        failed = [(i, why) for (i, _), (ok, why) in zip(batch, outcomes, strict=True) if not ok]
         if done:  # one write for the round; a crash before it only means a repeat hand-over
             await asyncio.to_thread(self.outbox.forwarded_many, done, datetime.now(UTC))
+        self._report(len(batch), failed)
         if failed:  # Temporal refused: give them back, try again shortly
-            await asyncio.to_thread(self.outbox.release, failed)
+            await asyncio.to_thread(self.outbox.release, [i for i, _ in failed])
             await asyncio.sleep(RETRY_AFTER_S)
+
+    def _report(self, claimed: int, failed: list[tuple[str, str | None]]) -> None:
+        """Temporal refusing is logged when it starts, once a minute while it lasts and when it
+        ends: a backlog of thousands must not log a line per event every retry."""
+        now = time.monotonic()
+        if not failed:
+            if self._refused_since is not None:
+                log.info("Temporal takes webhooks again after %.0f s", now - self._refused_since)
+                self._refused_since = None
+            return
+        if self._refused_since is None or now - self._warned_at >= OUTAGE_REMINDER_S:
+            since = self._refused_since or now
+            log.warning(
+                "Temporal did not take %d of %d webhooks (for %.0f s; e.g. %s: %s); they stay "
+                "queued in the store, retried every %.0f s",
+                len(failed),
+                claimed,
+                now - since,
+                failed[0][0],
+                failed[0][1],
+                RETRY_AFTER_S,
+            )
+            self._warned_at = now
+        self._refused_since = self._refused_since or now
 
     async def _one(
         self, slots: asyncio.Semaphore, delivery_id: str, raw: dict[str, Any]
     ) -> tuple[bool, str | None]:
-        """Hand one event over: (taken, note for the log); not taken means retry it."""
+        """Hand one event over: (taken, note for the log), or (False, why) to retry it."""
         from workers.ingress import deliver  # the ingress imports this module
 
         async with slots:
@@ -92,8 +121,7 @@ class Forwarder:
             except WorkflowAlreadyStartedError:
                 return True, "return already finished; event recorded only"
             except Exception as err:  # RPCError, or no connection at all (a lazy client)
-                log.warning("forwarding webhook %s: not taken by Temporal: %s", delivery_id, err)
-                return False, None
+                return False, str(err) or type(err).__name__
             return True, None
 
     def stop(self) -> None:
