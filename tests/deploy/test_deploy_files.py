@@ -220,6 +220,29 @@ def test_systemd_units_run_the_commands_and_stop_gracefully() -> None:
         assert unit["Install"]["WantedBy"] == "multi-user.target"
 
 
+# the ports each service binds: its own app's, and the SDK's metrics (every service has a client)
+_PORTS_OF = {
+    "worker": ("RETURNFLOW_METRICS_PORT", "RETURNFLOW_TEMPORAL_METRICS_PORT"),
+    "ingress": ("RETURNFLOW_INGRESS_PORT", "RETURNFLOW_TEMPORAL_METRICS_PORT"),
+    "forwarder": ("RETURNFLOW_METRICS_PORT", "RETURNFLOW_TEMPORAL_METRICS_PORT"),
+}
+
+
+def test_systemd_units_on_one_host_bind_distinct_ports() -> None:
+    """The three units share one env file on one host: the /usr/bin/env overrides in ExecStart
+    must leave no two services on the same port (a second bind fails the service at start)."""
+    shared = _env_file(DEPLOY / ".env.example")
+    bound: dict[str, str] = {}
+    for service, names in _PORTS_OF.items():
+        start = _unit(f"returnflow-{service}.service")["Service"]["ExecStart"].split()
+        overrides = dict(w.split("=", 1) for w in start if w.startswith("RETURNFLOW_"))
+        for name in names:
+            port = overrides.get(name, shared.get(name))
+            assert port, (service, name)
+            assert port not in bound, f"{service} {name}={port} is {bound.get(port)}'s port"
+            bound[port] = f"{service} {name}"
+
+
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze")
 def test_systemd_analyze_verify(tmp_path: Path) -> None:
     """Verified with the install path swapped for this venv's `returnflow` (which exists)."""
