@@ -3,10 +3,16 @@
 A return: created in Loop, its signed return.created webhook posted to the ingress, then its
 gates answered through workers/ops.py until it closes. Times from the histories are the
 server's, on the same machine as the sender's clock.
+
+BENCH_POLL (seconds, default 0.2) is how often the driver asks a return's status query to see
+which gate it waits at. It was suspected of inflating returnflow's cost against the bare
+workflow (which is driven by updates alone); 2.0 against 0.2 moved neither CPU per return nor
+returns/s (docs/performance.md), so the default stays.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections import Counter
@@ -41,6 +47,9 @@ async def uniform_stack(name: str, orders: int, **options: Any) -> AsyncIterator
             yield stack
 
 
+POLL = float(os.environ.get("BENCH_POLL", "0.2"))
+
+
 @dataclass
 class Run:
     return_id: str
@@ -59,7 +68,7 @@ async def run_returns(stack: Stack, n: int, concurrency: int) -> tuple[list[Run]
         posted = time.time()
         ack = await courier.deliver(created_body(loop_return), deadline=600)
         run = Run(loop_return["id"], posted, ack.seconds)
-        await drive_to(stack.client, run.return_id, {"closed"}, timeout=600, poll=0.2)
+        await drive_to(stack.client, run.return_id, {"closed"}, timeout=600, poll=POLL)
         run.closed_at = time.time()
         runs.append(run)
 
