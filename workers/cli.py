@@ -15,6 +15,7 @@ from rich.table import Table
 
 from adapters.store import Store
 from workers import ops
+from workers.process_exit import run_then_exit
 from workers.settings import Settings
 from workers.temporal import connect, register_search_attributes
 from workflows.exceptions import ExceptionKind
@@ -392,4 +393,4 @@ app.command("check-mappings")(check_mappings_command)
 
 
 def main() -> None:
-    app()
+    run_then_exit(app)
