@@ -48,7 +48,8 @@ BUSY_IN_FLIGHT = int(os.environ.get("BENCH_BUSY_IN_FLIGHT", "20"))
 BUSY_CAP = int(os.environ.get("BENCH_BUSY_CAP", "1000"))  # orders set aside for busy returns
 PERSISTENT = os.environ.get("BENCH_PERSISTENT", "0") == "1"  # dev server on a DB file
 # 1: the worker, the dev server, the forwarder and this process (sandboxes, busy returns) run at
-# nice 10, the ingress and the sender at 0, as if the ingress had CPU of its own
+# nice 10, the ingress and the sender at 0, as if the ingress had CPU of its own; with the SQLite
+# store it measured no better (the niced forwarder holds the shared write lock longer)
 FAVOUR_INGRESS = os.environ.get("BENCH_FAVOUR_INGRESS", "0") == "1"
 ACK_MODES = os.environ.get("BENCH_ACK", "temporal,store,store-separate").split(",")
 # sqlite (a file beside the dev server's) or postgresql (a fresh database on RETURNFLOW_TEST_PG_URL)
