@@ -80,15 +80,22 @@ def publish(name: str, title: str, figures: dict[str, Any], markdown: str) -> No
     print(json.dumps(figures, indent=2, default=str))
     JSON_DIR.mkdir(parents=True, exist_ok=True)
     (JSON_DIR / f"{name}.json").write_text(json.dumps(figures, indent=2, default=str) + "\n")
-    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    section = (
-        f"{start}\n## {title} (tests/bench/{name}.py)\n\n{markdown.strip()}\n\n"
-        f"{machine_line(figures['machine'])} Raw figures: docs/bench/{name}.json.\n{end}"
+    replace_section(
+        name,
+        f"## {title} (tests/bench/{name}.py)\n\n{markdown.strip()}\n\n"
+        f"{machine_line(figures['machine'])} Raw figures: docs/bench/{name}.json.",
     )
-    text = DOC.read_text() if DOC.exists() else "# Performance\n"
+
+
+def replace_section(name: str, body: str, doc: Path | None = None) -> None:
+    """Put `body` between this name's markers in the doc (appended where they are missing)."""
+    doc = doc or DOC
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    section = f"{start}\n{body}\n{end}"
+    text = doc.read_text() if doc.exists() else "# Performance\n"
     if start in text and end in text:
         before, rest = text.split(start, 1)
         text = before + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text)
+    doc.write_text(text)
