@@ -533,3 +533,23 @@ async def test_sales_order_upsert_by_external_id(
     assert len(orders) == 1
     assert orders[0]["item"]["items"][0]["quantity"] == 2
     assert orders[0]["total"] == Decimal("60.00")  # 2 x (25.00 + 5.00 VAT)
+
+
+async def test_an_upserted_order_is_found_by_its_current_name_only(
+    netsuite_raw: SignedClient, netsuite_adapter: NetSuiteAdapter
+) -> None:
+    """The sandbox indexes orders by name: a rename by upsert must move the order with it."""
+    path = wire.record_path("salesOrder", "eid:loop-x2-so")
+    body: dict[str, Any] = {
+        "entity": {"id": "101"},
+        "otherRefNum": "#X2-OLD",
+        "item": {"items": [{"item": {"id": "503"}, "quantity": 1}]},
+    }
+    assert (await netsuite_raw.request("PUT", path, body=body)).status_code == 204
+    first = await netsuite_adapter.find_sales_order(OrderRef(order_name="#X2-OLD"))
+    body["otherRefNum"] = "#X2-NEW"
+    assert (await netsuite_raw.request("PUT", path, body=body)).status_code == 204
+    renamed = await netsuite_adapter.find_sales_order(OrderRef(order_name="#X2-NEW"))
+    assert renamed.id == first.id
+    with pytest.raises(NotFoundError):
+        await netsuite_adapter.find_sales_order(OrderRef(order_name="#X2-OLD"))

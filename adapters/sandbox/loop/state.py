@@ -55,6 +55,7 @@ class LoopState:
     def reset(self) -> None:
         self.ids = IdPool()
         self.returns: dict[str, Stored] = {}
+        self._line_owners: dict[str, str] = {}  # line_item_id -> return id (lines never move)
         self.notes: dict[str, list[dict[str, Any]]] = {}
         self.grades: list[dict[str, Any]] = []
         self.dispositions: list[dict[str, Any]] = []
@@ -70,10 +71,7 @@ class LoopState:
         return stored
 
     def line_owner(self, line_item_id: str) -> str | None:
-        for return_id, stored in self.returns.items():
-            if any(line["line_item_id"] == line_item_id for line in stored.obj["line_items"]):
-                return return_id
-        return None
+        return self._line_owners.get(line_item_id)
 
     def listed(
         self, field: str, start: datetime, end: datetime, states: frozenset[str]
@@ -109,6 +107,8 @@ class LoopState:
         obj = build_return(spec, self.catalog, self.ids, now())
         created = datetime.fromisoformat(obj["created_at"].replace("Z", "+00:00"))
         self.returns[obj["id"]] = Stored(obj, created, created)
+        for line in obj["line_items"]:
+            self._line_owners.setdefault(line["line_item_id"], obj["id"])
         self.hooks.emit(payloads.return_event("return.created", obj))
         return obj
 

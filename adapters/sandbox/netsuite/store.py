@@ -103,6 +103,9 @@ class Store:
         self.records: dict[str, dict[str, Record]] = {name: {} for name in TYPES.values()}
         self._eids: dict[str, dict[str, Record]] = {}
         self._children: dict[Ref, list[Record]] = {}
+        # sales order ids by order name (otherRefNum) and number (tranId): SuiteQL's look-up of
+        # an order is one per return, and a scan made it O(orders) at benchmark sizes
+        self._order_names: dict[str, set[str]] = {}
         self.on_hand: dict[tuple[str, str], int] = {}
         self.tax_logic: dict[str, CatalogItem] = {}  # item id -> price and tax rate
         self.preferred_vendor: dict[str, str] = {}  # item id -> vendor id (itemVendor sublist)
@@ -150,7 +153,28 @@ class Store:
             self._eids.setdefault(group_of(record.type), {})[record.external_id.lower()] = record
         if record.created_from is not None:
             self._children.setdefault(record.created_from, []).append(record)
+        self.reindex(record)
         return record
+
+    def reindex(self, record: Record) -> None:
+        """After a write that may have changed a sales order's name or number."""
+        if record.type != "salesOrder":
+            return
+        for name in ("otherRefNum", "tranId"):
+            value = record.fields.get(name)
+            if value is not None:
+                self._order_names.setdefault(str(value), set()).add(record.id)
+
+    def sales_orders_named(self, order_name: str, tran_id: str) -> list[Record]:
+        """Sales orders whose otherRefNum is `order_name` or whose tranId is `tran_id`."""
+        ids = self._order_names.get(order_name, set()) | self._order_names.get(tran_id, set())
+        found = (self.records["salesOrder"].get(i) for i in ids)
+        return [  # the index only grows: a name changed since is checked out here
+            so
+            for so in found
+            if so is not None
+            and (so.fields.get("otherRefNum") == order_name or so.fields.get("tranId") == tran_id)
+        ]
 
     def remove(self, record: Record) -> None:
         self.records[record.type].pop(record.id, None)

@@ -34,11 +34,7 @@ def _shape(text: str) -> re.Pattern[str]:
 
 
 def _sales_orders_by_name(store: Store, params: list[str]) -> list[Row]:
-    orders = [
-        so
-        for so in store.records["salesOrder"].values()
-        if so.fields.get("otherRefNum") == params[0] or so.fields.get("tranId") == params[1]
-    ]
+    orders = store.sales_orders_named(params[0], params[1])
     orders.sort(key=lambda so: int(so.id) if so.id.isdigit() else 0, reverse=True)
     return [
         {

@@ -178,6 +178,7 @@ def upsert_sales_order(
     draft.lines = list(existing.lines)
     _order_fields(store, prefs, draft, body)  # validate on a copy: all or nothing
     existing.fields, existing.lines = draft.fields, draft.lines
+    store.reindex(existing)
     return existing
 
 
