@@ -516,14 +516,20 @@ async def test_inventory_moves_after_inspection(
     assert response.status_code == 400  # no negative stock
 
 
+def _one_line_order(**fields: Any) -> dict[str, Any]:
+    """A sales order body for an upsert: customer 101, one unit of item 503."""
+    return {
+        "entity": {"id": "101"},
+        **fields,
+        "item": {"items": [{"item": {"id": "503"}, "quantity": 1}]},
+    }
+
+
 async def test_sales_order_upsert_by_external_id(
     netsuite_raw: SignedClient, netsuite_control: NetSuiteSandboxControl
 ) -> None:
     path = wire.record_path("salesOrder", "eid:loop-x1-so")
-    body: dict[str, Any] = {
-        "entity": {"id": "101"},
-        "item": {"items": [{"item": {"id": "503"}, "quantity": 1}]},
-    }
+    body = _one_line_order()
     created = await netsuite_raw.request("PUT", path, body=body)
     assert created.status_code == 204
     body["item"]["items"][0]["quantity"] = 2
@@ -540,11 +546,7 @@ async def test_an_upserted_order_is_found_by_its_current_name_only(
 ) -> None:
     """The sandbox indexes orders by name: a rename by upsert must move the order with it."""
     path = wire.record_path("salesOrder", "eid:loop-x2-so")
-    body: dict[str, Any] = {
-        "entity": {"id": "101"},
-        "otherRefNum": "#X2-OLD",
-        "item": {"items": [{"item": {"id": "503"}, "quantity": 1}]},
-    }
+    body = _one_line_order(otherRefNum="#X2-OLD")
     assert (await netsuite_raw.request("PUT", path, body=body)).status_code == 204
     first = await netsuite_adapter.find_sales_order(OrderRef(order_name="#X2-OLD"))
     body["otherRefNum"] = "#X2-NEW"
