@@ -57,6 +57,7 @@ class Service:
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.stopped_on_purpose = False  # a drill's own kill or stop, not a crash
 
     @property
     def pid(self) -> int | None:
@@ -74,6 +75,7 @@ class Service:
                 start_new_session=True,
             )
         self.starts += 1
+        self.stopped_on_purpose = False
 
     def exited(self) -> bool:
         return self.proc is not None and self.proc.poll() is not None
@@ -85,16 +87,25 @@ class Service:
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, in-flight work is simply gone."""
         if self.proc and self.proc.poll() is None:
+            self.stopped_on_purpose = True
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(timeout=10)
 
-    def stop(self, timeout: float = 20) -> None:
-        if self.proc and self.proc.poll() is None:
+    def terminate(self, timeout: float) -> int | None:
+        """SIGTERM, then wait: the exit code, or None if it is still running after `timeout`."""
+        if not self.proc:
+            return None
+        if self.proc.poll() is None:
+            self.stopped_on_purpose = True
             self.proc.terminate()
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, timeout: float = 20) -> None:
+        if self.proc and self.proc.poll() is None and self.terminate(timeout) is None:
+            self.kill()
 
     def rss_bytes(self) -> int:
         """Resident set size from /proc (Linux)."""

@@ -154,8 +154,8 @@ async def open_stack(
 
 
 async def _watch(process: Service, owner: asyncio.Task[Any] | None) -> None:
-    """A process that dies on its own (not killed by the drill) fails the run at once."""
-    while not process.exited():  # noqa: ASYNC110 (a child process: nothing to await on)
+    """A process that dies on its own (not killed or stopped by the drill) fails the run at once."""
+    while not process.exited() or process.stopped_on_purpose:  # noqa: ASYNC110 (a child process)
         await asyncio.sleep(0.5)
     sys.stderr.write(f"{process.name} exited on its own:\n{process.log_tail()}\n")
     if owner is not None:
