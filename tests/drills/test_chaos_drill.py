@@ -1,25 +1,61 @@
-"""Default-suite failure drill: 20 returns, a worker SIGKILL, a server restart, 20% ERP faults."""
+"""Default-suite failure drill: 20 returns, a worker SIGKILL, a server restart, 20% ERP faults,
+on each store a deployment can run: the embedded SQLite file and PostgreSQL (what production
+uses, where a killed worker leaves a dropped connection and an open transaction behind)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+import pytest
+
+from adapters.store.store import Store
 from tests.drills.chaos import LOST_ANSWERS, phased_drill
 from tests.drills.stack import open_stack
+from tests.pg import pg_database
 
 RETURNS = 20
 
 
+@contextmanager
+def store(kind: str) -> Iterator[str | None]:
+    """None: the stack's own SQLite file; otherwise a fresh PostgreSQL database's URL."""
+    with pg_database("returnflow_drill") if kind == "postgresql" else nullcontext() as url:
+        yield url
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite", "postgresql"])
 async def test_every_return_ends_once_through_kills_restarts_and_erp_faults(
-    tmp_path: Path,
+    tmp_path: Path, store_kind: str
 ) -> None:
-    async with open_stack(tmp_path, orders=RETURNS) as stack:
-        assert stack.worker is not None
-        result = await phased_drill(stack, RETURNS)
-        assert stack.worker.starts == 2
+    with store(store_kind) as store_url:
+        async with open_stack(tmp_path, orders=RETURNS, store_url=store_url) as stack:
+            assert stack.worker is not None
+            result = await phased_drill(stack, RETURNS)
+            assert stack.worker.starts == 2
+            trails = store_trails(stack.settings.store_url)
 
     assert result.audit.findings == [], result.summary()
     assert result.audit.documents["returnAuthorization"] == RETURNS
     assert result.audit.documents["customerRefund"] == RETURNS
     assert sum(result.faults_injected.values()) > 0  # the faults really happened
     assert result.lost_answers == LOST_ANSWERS
+    # the store's audit trail lost no transition and wrote none twice through the kills
+    assert len(trails) == RETURNS
+    for return_id, (state, seqs, last) in trails.items():
+        assert (state, last) == ("closed", "closed"), return_id
+        assert seqs == list(range(1, len(seqs) + 1)), (return_id, seqs)
+
+
+def store_trails(url: str) -> dict[str, tuple[str, list[int], str]]:
+    """Per return in the store: its projected state, its audit seqs and the last audit state."""
+    store = Store.from_url(url)
+    try:
+        trails = {}
+        for row in store.list_returns(limit=10 * RETURNS):
+            trail = store.audit_trail(row.return_id)
+            trails[row.return_id] = (row.state, [t.seq for t in trail], trail[-1].to_state)
+        return trails
+    finally:
+        store.close()
