@@ -34,8 +34,8 @@ from tests.bench.lifecycle import run_returns
 from tests.bench.priority import lower_priority
 from tests.bench.report import machine, percentile, publish, table
 from tests.bench.sender import blast_from_process
-from tests.drills.chaos import bounded, create_returns
-from tests.drills.courier import Courier, created_body, event_bodies
+from tests.drills.chaos import bounded, create_returns, deliver_created
+from tests.drills.courier import event_bodies
 from tests.drills.drive import drive_to
 from tests.drills.processes import returnflow_process
 from tests.drills.stack import Stack, open_stack
@@ -65,11 +65,7 @@ pytestmark = pytest.mark.bench
 async def park(stack: Stack, n: int) -> list[str]:
     """n returns waiting at the receipt gate."""
     returns = await create_returns(stack, n)
-    courier = Courier(stack.ingress_url)
-    try:
-        await bounded(returns, 20, lambda r: courier.deliver(created_body(r)))
-    finally:
-        await courier.aclose()
+    await deliver_created(stack, returns, 20)
     ids = [r["id"] for r in returns]
     await bounded(ids, 20, lambda rid: drive_to(stack.client, rid, {"authorized"}, timeout=300))
     return ids

@@ -21,8 +21,7 @@ from typing import Any
 import pytest
 
 from tests.bench.report import machine, publish
-from tests.drills.chaos import bounded, create_returns
-from tests.drills.courier import Courier, created_body
+from tests.drills.chaos import create_returns, deliver_created
 from tests.drills.stack import Stack, open_stack
 from workers.settings import Settings
 from workflows.search import RETURN_STATE
@@ -58,12 +57,7 @@ async def park_batch(stack: Stack, n: int, parked_before: int) -> None:
     worker and server, and a return queried before its first workflow task has run no longer
     idles for the drive loop's back-off: the old per-return wait parked at about half the rate.
     """
-    returns = await create_returns(stack, n)
-    courier = Courier(stack.ingress_url)
-    try:
-        await bounded(returns, CONCURRENCY, lambda r: courier.deliver(created_body(r)))
-    finally:
-        await courier.aclose()
+    await deliver_created(stack, await create_returns(stack, n), CONCURRENCY)
     await wait_parked(stack, parked_before + n)
 
 

@@ -78,6 +78,17 @@ async def create_returns(stack: Stack, n: int, limit: int = 20) -> list[dict[str
     return created
 
 
+async def deliver_created(
+    stack: Stack, returns: list[dict[str, Any]], concurrency: int, deadline: float = 120
+) -> None:
+    """Each return's return.created webhook, signed and retried until acked, as Loop sends it."""
+    courier = Courier(stack.ingress_url)
+    try:
+        await bounded(returns, concurrency, lambda r: courier.deliver(created_body(r), deadline))
+    finally:
+        await courier.aclose()
+
+
 async def finish(stack: Stack, return_ids: list[str], started: float, **extra: Any) -> DrillResult:
     dump = await stack.netsuite.dump(with_records=False)
     await stack.netsuite.faults()  # off, so the audit reads a quiet account
@@ -100,11 +111,7 @@ async def phased_drill(
     await erp_faults(stack, fault_rate)
     returns = await create_returns(stack, n)
     ids = [r["id"] for r in returns]
-    courier = Courier(stack.ingress_url)
-    try:
-        await bounded(returns, concurrency, lambda r: courier.deliver(created_body(r), timeout))
-    finally:
-        await courier.aclose()
+    await deliver_created(stack, returns, concurrency, timeout)
     disruptions: list[str] = []
 
     async def phase(final: set[str]) -> None:

@@ -14,8 +14,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from tests.drills.chaos import bounded, create_returns, finish
-from tests.drills.courier import Courier, created_body
+from tests.drills.chaos import bounded, create_returns, deliver_created, finish
 from tests.drills.drive import drive_to
 from tests.drills.stack import open_stack
 
@@ -36,11 +35,7 @@ async def test_a_worker_drained_while_temporal_is_down_exits_cleanly_and_loses_n
         await stack.netsuite.faults(latency_ms=ERP_LATENCY_MS)
         returns = await create_returns(stack, RETURNS)
         ids = [r["id"] for r in returns]
-        courier = Courier(stack.ingress_url)
-        try:
-            await bounded(returns, 10, lambda r: courier.deliver(created_body(r)))
-        finally:
-            await courier.aclose()
+        await deliver_created(stack, returns, 10)
         for _ in range(200):  # the drain must find ERP calls in flight
             if (await stack.netsuite.dump(with_records=False))["governance"]["inFlight"] > 0:
                 break
