@@ -33,6 +33,14 @@ def test_overhead_is_judged_on_ratio_rate_and_history_size() -> None:
     assert _verdicts("bench_overhead", f) == [targets.NOT_MET] * 3
 
 
+def test_overhead_says_how_far_apart_its_rounds_were() -> None:
+    f = _figures("bench_overhead")
+    f["rounds"] = [{"ratio": 0.61}, {"ratio": 0.55}, {"ratio": 0.42}]
+    f.update(ratio=0.55)
+    measured = targets.BENCHES["bench_overhead"](f)[0].measured
+    assert measured.endswith("; median of 3 rounds, 0.42x to 0.61x)")
+
+
 def test_erp_ceiling_needs_every_latency_at_90_percent_and_no_failed_return() -> None:
     f = _figures("bench_erp_ceiling")
     for run in f["runs"]:
