@@ -28,7 +28,6 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
 from tests.bench.bare import shape_of
-from tests.bench.report import percentile
 from tests.drills.chaos import bounded, create_returns
 from tests.drills.courier import Courier, created_body
 from tests.drills.drive import drive_to
@@ -150,18 +149,3 @@ async def profile(client: Client, return_ids: list[str]) -> tuple[Profile, dict[
         ),
         histories,
     )
-
-
-def latencies(runs: list[Run], histories: dict[str, list], activity: Act) -> dict[str, float]:
-    """Webhook sent -> the activity that writes the ERP document completed, p50/p99 in ms."""
-    values = []
-    for run in runs:
-        at = document_at(histories[run.return_id], activity)
-        if at is not None:
-            values.append((at - run.posted_at) * 1000)
-    return {
-        "n": len(values),
-        "p50_ms": round(percentile(values, 50), 1),
-        "p99_ms": round(percentile(values, 99), 1),
-        "max_ms": round(max(values), 1) if values else float("nan"),
-    }
