@@ -22,15 +22,20 @@ ERPS = ("netsuite", "khaos", "prima")
 DEV_KHAOS_USER, DEV_KHAOS_PASSWORD = "dev-khaos-user", "dev-khaos-password"
 
 
-def serve_erp(erp: str, catalog: Catalog) -> ServedApp:
-    """Start the Khaos or Prima sandbox on loopback."""
+def erp_sandbox(erp: str, catalog: Catalog) -> ServedApp:
+    """The Khaos or Prima sandbox, ready to serve on loopback (`start()` or `with`)."""
     if erp == "khaos":
         app = create_khaos_sandbox(catalog, username=DEV_KHAOS_USER, password=DEV_KHAOS_PASSWORD)
     elif erp == "prima":
         app = create_prima_sandbox(catalog)
     else:
         raise ValueError(f"no dev sandbox for ERP {erp!r} here (one of {', '.join(ERPS[1:])})")
-    return ServedApp(app, name=f"{erp}-sandbox").start()
+    return ServedApp(app, name=f"{erp}-sandbox")
+
+
+def serve_erp(erp: str, catalog: Catalog) -> ServedApp:
+    """Start the Khaos or Prima sandbox on loopback."""
+    return erp_sandbox(erp, catalog).start()
 
 
 def erp_settings(erp: str, url: str, catalog: Catalog, data_dir: Path) -> dict[str, Any]:

@@ -17,6 +17,11 @@ class ErpSandboxControl(SandboxControl):
         """See FaultConfig: latency_ms, rate_429, rate_5xx, rate_timeout, fail_next, paths."""
         await self._send("POST", "faults", config)
 
+    async def fault_counts(self) -> dict[str, Any]:
+        """The fault settings and what was injected since they were set: {"faults", "injected"}."""
+        counts: dict[str, Any] = (await self._send("GET", "faults")).json()
+        return counts
+
     async def lose_responses(self, count: int) -> None:
         """The next `count` writes commit but their answers are lost (a 502 from the gateway)."""
         await self._send("POST", "lose-responses", {"count": count})

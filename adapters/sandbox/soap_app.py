@@ -43,6 +43,7 @@ class SoapService:
     is_write: Callable[[soap.SoapCall], bool] = lambda call: False
     calls: list[str] = field(default_factory=list)  # operation names, in order, for audits
     lose_next: int = 0
+    lost: int = 0  # answers lost since the last reset: a drill checks its faults really happened
     in_flight: int = 0
     peak_in_flight: int = 0  # the most requests the service held at once (fault latency included)
 
@@ -97,6 +98,7 @@ def create_soap_sandbox(
         writes = call.operation in service.writes or service.is_write(call)
         if writes and service.lose_next > 0:
             service.lose_next -= 1  # committed, but the answer never reaches the client
+            service.lost += 1
             return JSONResponse(_gateway_error(502), status_code=502)
         return Response(soap.response(call.operation, result, service.namespace), media_type=XML)
 
@@ -107,13 +109,19 @@ def create_soap_sandbox(
         injector.configure(FaultConfig())
         service.calls.clear()
         service.lose_next = 0
+        service.lost = 0
         service.peak_in_flight = 0
         world.reset()
         return {"ok": True}
 
     @router.get("/records")
     async def records() -> dict[str, Any]:
-        return {**world.dump(), "calls": list(service.calls), "peak": service.peak_in_flight}
+        return {
+            **world.dump(),
+            "calls": list(service.calls),
+            "peak": service.peak_in_flight,
+            "lostAnswers": {"lost": service.lost, "remaining": service.lose_next},
+        }
 
     @router.post("/stock")
     async def stock(body: StockLevel) -> dict[str, Any]:
