@@ -94,7 +94,7 @@ async def measure_one(latency_ms: float, returns_n: int) -> dict[str, Any]:
         seconds = time.monotonic() - started
         dump = await stack.netsuite.dump(with_records=False)
         await stack.netsuite.faults()
-        audit = await audit_returns(stack.loop, stack.netsuite, [r["id"] for r in returns])
+        audit = await audit_returns(stack.loop, stack.erp, [r["id"] for r in returns])
     gov = dump["governance"]
     ceiling = limit / (latency_ms / 1000)
     rate = sustained(samples)

@@ -141,7 +141,7 @@ async def measure(
             bare, bare_cpu = await bare_seconds(stack, shape, returns, concurrency, batch)
             done.append(Round(seconds, bare, meter.ms_per(returns), bare_cpu))
         prof, _ = await profile(stack.client, ids)
-        audit = await audit_returns(stack.loop, stack.netsuite, ids + [r.return_id for r in warm])
+        audit = await audit_returns(stack.loop, stack.erp, ids + [r.return_id for r in warm])
     per_round = [r.figures(returns) for r in done]
     middle = median_round(per_round)
     return {

@@ -1,24 +1,21 @@
 """The exact audit every drill ends with, read from the sandboxes' own records (/_sandbox/).
 
 For each return: exactly one return authorization, item receipt, credit memo and customer
-refund in the ERP (by external id loop-<return>-…), their amounts equal to Loop's refund figure
-to the cent, Loop's return closed by exactly one successful process or close. Anything else
-is a finding.
+refund in the ERP, under the ERP's own names (found by external id loop-<return>-…), their
+amounts equal to Loop's refund figure to the cent, Loop's return closed by exactly one
+successful process or close. Anything else is a finding.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from adapters.sandbox.catalog import cents
 from adapters.sandbox.loop import LoopSandboxControl
-from adapters.sandbox.netsuite import NetSuiteSandboxControl
+from tests.drills.erp_records import ErpRecords
 
-ONE_EACH = ("returnAuthorization", "itemReceipt", "creditMemo", "customerRefund")
-MONEY = ("creditMemo", "customerRefund")
 FINISHING_ACTIONS = ("process", "close")
 
 
@@ -33,28 +30,8 @@ class Audit:
         return not self.findings
 
 
-def return_of(external_id: str) -> str | None:
-    """ "loop-<return id>-<kind…>" -> return id (Loop's ids never contain a dash)."""
-    parts = external_id.split("-")
-    return parts[1] if len(parts) >= 3 and parts[0] == "loop" else None
-
-
-async def erp_by_return(netsuite: NetSuiteSandboxControl) -> dict[str, dict[str, list[dict]]]:
-    """Return id -> record type -> the records the ERP sandbox holds for it."""
-    records: dict[str, list[dict[str, Any]]] = (await netsuite.dump())["records"]
-    found: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
-    for record_type, rows in records.items():
-        for row in rows:
-            rid = return_of(str(row.get("externalId") or ""))
-            if rid is not None:
-                found[rid][record_type].append(row)
-    return found
-
-
-async def audit_returns(
-    loop: LoopSandboxControl, netsuite: NetSuiteSandboxControl, return_ids: list[str]
-) -> Audit:
-    erp = await erp_by_return(netsuite)
+async def audit_returns(loop: LoopSandboxControl, erp: ErpRecords, return_ids: list[str]) -> Audit:
+    found = await erp.by_return()
     loop_records = await loop.records()
     finished = Counter(  # process (Loop refunds) or close (the ERP refunded): refusals left out
         str(a["return_id"])
@@ -63,10 +40,10 @@ async def audit_returns(
     )
     report = Audit(returns=len(return_ids))
     for rid in return_ids:
-        docs = erp.get(rid, {})
+        docs = found.get(rid, {})
         for record_type, rows in docs.items():
             report.documents[record_type] += len(rows)
-        counts = {t: len(docs.get(t, [])) for t in ONE_EACH}
+        counts = {t: len(docs.get(t, [])) for t in erp.one_each}
         if any(n != 1 for n in counts.values()):
             report.findings.append(f"{rid}: ERP documents {counts}")
         loop_return = loop_records["returns"].get(rid)
@@ -78,14 +55,14 @@ async def audit_returns(
         if finished[rid] != 1:
             report.findings.append(f"{rid}: finished in Loop {finished[rid]} times")
         loop_refund = cents(Decimal(str(loop_return["refund"])))
-        for record_type in MONEY:
+        for record_type in erp.money:
             for row in docs.get(record_type, []):
-                erp_amount = cents(Decimal(str(row["total"])))
+                erp_amount = cents(erp.amount(row))
                 if erp_amount != loop_refund:
                     report.findings.append(
                         f"{rid}: {record_type} {erp_amount} != Loop refund {loop_refund}"
                     )
-    strays = set(erp) - set(return_ids)
+    strays = set(found) - set(return_ids)
     if strays:
         report.findings.append(f"ERP documents for returns nobody created: {sorted(strays)[:10]}")
     return report

@@ -52,10 +52,10 @@ class DrillResult:
 async def erp_faults(stack: Stack, rate: float, seed: int = 7) -> None:
     """`rate` of ERP API calls fail: a third 429, a third 500, a third hang then 504."""
     share = rate / 3
-    await stack.netsuite.faults(
+    await stack.erp.faults(
         rate_429=share, rate_5xx=share, rate_timeout=share, timeout_seconds=0.5, seed=seed
     )
-    await stack.netsuite.lose_responses(LOST_ANSWERS)
+    await stack.erp.lose_responses(LOST_ANSWERS)
 
 
 async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[Any]]) -> None:
@@ -90,16 +90,16 @@ async def deliver_created(
 
 
 async def finish(stack: Stack, return_ids: list[str], started: float, **extra: Any) -> DrillResult:
-    dump = await stack.netsuite.dump(with_records=False)
-    await stack.netsuite.faults()  # off, so the audit reads a quiet account
-    audit = await audit_returns(stack.loop, stack.netsuite, return_ids)
+    counters = await stack.erp.counters()
+    await stack.erp.faults()  # off, so the audit reads a quiet account
+    audit = await audit_returns(stack.loop, stack.erp, return_ids)
     return DrillResult(
         returns=len(return_ids),
         seconds=time.monotonic() - started,
         audit=audit,
-        faults_injected=dump["faults"]["injected"],
-        lost_answers=dump["lostAnswers"]["lost"],
-        throttled=dump["governance"]["rejected"],
+        faults_injected=counters.faults_injected,
+        lost_answers=counters.lost_answers,
+        throttled=counters.throttled,
         **extra,
     )
 

@@ -78,5 +78,5 @@ async def redelivery_drill(stack: Stack, n: int, seed: int = 11) -> RedeliveryRe
         clean=[end_state(finals[rid]) for rid in clean_ids],
         shuffled=[end_state(finals[rid]) for rid in shuffled_ids],
         deliveries=len(noisy),
-        audit=await audit_returns(stack.loop, stack.netsuite, everything),
+        audit=await audit_returns(stack.loop, stack.erp, everything),
     )

@@ -20,13 +20,16 @@ from typing import Any, Literal
 from temporalio.client import Client
 
 from adapters.sandbox.catalog import FIRST_GENERATED_ORDER, Catalog, generated_catalog
+from adapters.sandbox.erp_control import ErpSandboxControl
 from adapters.sandbox.loop import LoopSandboxControl, create_loop_sandbox
 from adapters.sandbox.netsuite import NetSuiteSandboxControl, create_netsuite_sandbox
 from adapters.sandbox.server import ServedApp
 from adapters.store import Store
+from tests.drills.erp_records import ErpRecords, NetSuiteRecords, SoapErpRecords
 from tests.drills.processes import DevServer, Service, free_port, returnflow_process
 from tests.harness import LOOP_KEY, NS, WEBHOOK_SECRET, settings_for
 from workers.dev import wait_for_temporal
+from workers.dev_erps import erp_sandbox, erp_settings
 from workers.ingress import create_ingress
 from workers.settings import Settings
 from workers.temporal import register_search_attributes
@@ -44,6 +47,7 @@ class Stack:
     catalog: Catalog
     loop: LoopSandboxControl
     netsuite: NetSuiteSandboxControl
+    erp: ErpRecords  # the ERP the worker writes to: NetSuite's records unless erp_system says
     ingress_url: str
     worker: Service | None
     ingress: Service | None = None
@@ -83,10 +87,13 @@ async def open_stack(
     concurrency_limit: int = 5,
     persistent: bool = True,
     store_url: str | None = None,
+    erp_system: str = "netsuite",
     **overrides: Any,
 ) -> AsyncIterator[Stack]:
     """Everything up and wired; torn down (processes stopped) on the way out. The store is a
-    SQLite file in `data_dir` unless `store_url` names another (an empty database)."""
+    SQLite file in `data_dir` unless `store_url` names another (an empty database). With
+    `erp_system` "khaos" or "prima" the worker writes to that ERP's sandbox instead of
+    NetSuite's (which still runs, unused)."""
     catalog = generated_catalog(orders * 2 + 10)  # a quarter repeat a SKU: skipped below
     loop_app = create_loop_sandbox(catalog, LOOP_KEY, WEBHOOK_SECRET)
     ns_app = create_netsuite_sandbox(
@@ -105,6 +112,12 @@ async def open_stack(
         stack.callback(server.stop)
         await server.wait_ready()
         overrides.setdefault("erp_max_attempts", 10)
+        soap_erp: ErpSandboxControl | None = None
+        if erp_system != "netsuite":
+            erp_srv = stack.enter_context(erp_sandbox(erp_system, catalog))
+            overrides.update(erp_settings(erp_system, erp_srv.url, catalog, data_dir))
+            soap_erp = ErpSandboxControl(erp_srv.url)
+            stack.push_async_callback(soap_erp.aclose)
         settings = settings_for(
             loop_srv.url,
             ns_srv.url,
@@ -146,6 +159,11 @@ async def open_stack(
             catalog=catalog,
             loop=loop_control,
             netsuite=ns_control,
+            erp=(
+                NetSuiteRecords(ns_control)
+                if soap_erp is None
+                else SoapErpRecords(erp_system, soap_erp)
+            ),
             ingress_url=ingress_url,
             worker=worker_proc,
             ingress=ingress_proc,

@@ -1,6 +1,8 @@
 """Default-suite failure drill: 20 returns, a worker SIGKILL, a server restart, 20% ERP faults,
 on each store a deployment can run: the embedded SQLite file and PostgreSQL (what production
-uses, where a killed worker leaves a dropped connection and an open transaction behind)."""
+uses, where a killed worker leaves a dropped connection and an open transaction behind), and on
+each ERP returnflow writes to: NetSuite, and the UK ERPs Khaos Control and Prima, whose SOAP
+APIs find a repeated write by our reference instead of an external id."""
 
 from __future__ import annotations
 
@@ -25,20 +27,26 @@ def store(kind: str) -> Iterator[str | None]:
         yield url
 
 
-@pytest.mark.parametrize("store_kind", ["sqlite", "postgresql"])
+@pytest.mark.parametrize(
+    ("store_kind", "erp_system"),
+    [("sqlite", "netsuite"), ("postgresql", "netsuite"), ("sqlite", "khaos"), ("sqlite", "prima")],
+)
 async def test_every_return_ends_once_through_kills_restarts_and_erp_faults(
-    tmp_path: Path, store_kind: str
+    tmp_path: Path, store_kind: str, erp_system: str
 ) -> None:
     with store(store_kind) as store_url:
-        async with open_stack(tmp_path, orders=RETURNS, store_url=store_url) as stack:
+        async with open_stack(
+            tmp_path, orders=RETURNS, store_url=store_url, erp_system=erp_system
+        ) as stack:
             assert stack.worker is not None
             result = await phased_drill(stack, RETURNS)
             assert stack.worker.starts == 2
             trails = store_trails(stack.settings.store_url)
+            authorization, _, _, refund = stack.erp.one_each
 
     assert result.audit.findings == [], result.summary()
-    assert result.audit.documents["returnAuthorization"] == RETURNS
-    assert result.audit.documents["customerRefund"] == RETURNS
+    assert result.audit.documents[authorization] == RETURNS
+    assert result.audit.documents[refund] == RETURNS
     assert sum(result.faults_injected.values()) > 0  # the faults really happened
     assert result.lost_answers == LOST_ANSWERS
     # the store's audit trail lost no transition and wrote none twice through the kills
