@@ -41,18 +41,34 @@ REDELIVERY = int(os.environ.get("BENCH_REDELIVERY_RETURNS", "50"))
 pytestmark = pytest.mark.bench
 
 
-async def chaos() -> dict[str, Any]:
+async def chaos(returns: int = RETURNS, erp_system: str = "netsuite") -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-chaos-") as tmp:
-        async with open_stack(Path(tmp), orders=RETURNS) as stack:
+        async with open_stack(Path(tmp), orders=returns, erp_system=erp_system) as stack:
             result = await timed_drill(
                 stack,
-                RETURNS,
+                returns,
                 worker_kills=KILLS,
                 server_restarts=RESTARTS,
                 every=EVERY,
                 concurrency=CONCURRENCY,
             )
-    return {**result.summary(), "concurrency": CONCURRENCY}
+    return {**result.summary(), "concurrency": CONCURRENCY, "erp_system": erp_system}
+
+
+def chaos_row(c: dict[str, Any]) -> list[str]:
+    """The chaos drill's line in a results table: what was done, at what size, what it left."""
+    stuck = c.get("did_not_finish", sum(f.startswith("did not finish") for f in c["findings"]))
+    other = c.get("other_findings", f"{len(c['findings']) - stuck}+ (list cut at 20)")
+    kills = sum("worker" in d for d in c["disruptions"])
+    restarts = sum("server" in d for d in c["disruptions"])
+    return [
+        f"chaos: worker SIGKILL x{kills}, dev server restart x{restarts}, 20% ERP "
+        f"429/5xx/timeout, {c['erp_lost_answers']} lost answers",
+        f"{c['returns']} returns, {c.get('concurrency', 50)} in flight, {c['seconds']} s",
+        f"**{stuck} returns did not finish**, {other} other audit findings "
+        f"(each unfinished return also counts as open in Loop); ERP documents "
+        f"{c['erp_documents']}; faults injected {c['erp_faults_injected']}",
+    ]
 
 
 async def quiet() -> dict[str, Any]:
@@ -87,19 +103,8 @@ async def measure() -> dict[str, Any]:
 def markdown(f: dict[str, Any]) -> str:
     c, r, z = f["chaos"], f["redelivery"], f["fuzz"]
     events = "; ".join(c["disruptions"])
-    stuck = c.get("did_not_finish", sum(f.startswith("did not finish") for f in c["findings"]))
-    other = c.get("other_findings", f"{len(c['findings']) - stuck}+ (list cut at 20)")
-    kills = sum("worker" in d for d in c["disruptions"])
-    restarts = sum("server" in d for d in c["disruptions"])
     rows = [
-        [
-            f"chaos: worker SIGKILL x{kills}, dev server restart x{restarts}, 20% ERP "
-            f"429/5xx/timeout, {c['erp_lost_answers']} lost answers",
-            f"{c['returns']} returns, {c.get('concurrency', 50)} in flight, {c['seconds']} s",
-            f"**{stuck} returns did not finish**, {other} other audit findings "
-            f"(each unfinished return also counts as open in Loop); ERP documents "
-            f"{c['erp_documents']}; faults injected {c['erp_faults_injected']}",
-        ],
+        chaos_row(c),
         [
             "redelivery: every event x3, shuffled",
             f"{r['returns_per_group']} + {r['returns_per_group']} returns, "

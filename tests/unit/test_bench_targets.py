@@ -113,6 +113,17 @@ def test_drills_fail_on_any_finding_and_are_partial_below_size() -> None:
     assert _verdicts("bench_drills", f) == [targets.NOT_MET] * 3
 
 
+def test_uk_erp_drills_need_every_erp_clean_and_at_size() -> None:
+    f = _figures("bench_erp_drills")
+    for run in f["runs"]:
+        run.update(returns=10_000, did_not_finish=0, findings=[], clean=True)
+    assert _verdicts("bench_erp_drills", f) == [targets.MET]
+    f["runs"][-1]["returns"] = 9_999
+    assert _verdicts("bench_erp_drills", f) == [f"{targets.PARTLY}: clean below size"]
+    f["runs"][0].update(findings=["r1: ERP documents {'Return': 2}"], clean=False)
+    assert _verdicts("bench_erp_drills", f) == [targets.NOT_MET]
+
+
 def test_a_missing_benchmark_is_shown_as_not_measured(tmp_path: Path) -> None:
     (tmp_path / "bench_latency.json").write_text(json.dumps(RECORDED["bench_latency"]))
     found = targets.rows(tmp_path)
