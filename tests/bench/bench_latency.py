@@ -98,7 +98,7 @@ async def measure() -> dict[str, Any]:
 def phases_table(f: dict[str, Any], leg: str) -> str:
     loaded, quiet = f[leg]["phases"], f["unloaded"][leg]["phases"]
     rows = []
-    for phase in PHASES:
+    for phase in dict.fromkeys([*PHASES, *quiet, *loaded]):
         if phase in loaded or phase in quiet:
             one, many = quiet.get(phase, {}), loaded.get(phase, {})
             rows.append(
@@ -154,8 +154,9 @@ The first leg covers the ingress, signal-with-start, validation against the ERP 
 items) and the RA write; the second the receipt-free path from inspection through disposition
 to the credit. Times are the server's history timestamps against the sender's clock (one host).
 
-Where the time went (tests/bench/critical_path.py: each instant of a leg goes to the first phase
-that applies, running before waiting, so a column's means add up to its mean leg):
+Where the time went (workers/timeline.py, which `returnflow timeline` shows for one return:
+each instant of a leg goes to the first phase that applies, running before waiting, so a
+column's means add up to its mean leg):
 
 Webhook sent → RA created:
 
