@@ -386,7 +386,8 @@ def replay(
     console.print("[green]replayed cleanly[/green] against the current workflow code")
 
 
-from workers import cli_reports  # noqa: E402, F401  (registers kpi, reconcile, sweep)
+# registers kpi, reconcile, sweep and sweep-erp; and timeline
+from workers import cli_reports, cli_timeline  # noqa: E402, F401
 from workers.check_mappings import check_mappings_command  # noqa: E402
 
 app.command("check-mappings")(check_mappings_command)
