@@ -13,12 +13,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from workers import ops
 from workers.cli import _print_json, app, console, run
 from workers.cli_reports import JsonOut
 from workers.ingress import workflow_id
 from workers.settings import Settings
 from workers.temporal import connect
-from workers.timeline import Timeline, timeline
+from workers.timeline import Timeline, closed_at, timeline
 
 
 def human(ms: float) -> str:
@@ -40,19 +41,22 @@ def _moment(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
-def as_dict(name: str, line: Timeline) -> dict[str, Any]:
+def as_dict(name: str, line: Timeline, now_in: str | None) -> dict[str, Any]:
     return {
         "workflow_id": name,
         "started": _moment(line.started),
         "closed": _moment(line.ended) if line.ended is not None else None,
+        "open_in_state": now_in,
         "total_ms": round(line.total_ms, 1),
         "phases_ms": {p: round(ms, 1) for p, ms in line.phases.items()},
         "activities": [vars(a) for a in line.activities],
     }
 
 
-def show(name: str, line: Timeline) -> None:
+def show(name: str, line: Timeline, now_in: str | None) -> None:
     end = f"closed {_moment(line.ended)}" if line.ended is not None else "still open"
+    if now_in is not None:
+        end += f", now {now_in}"
     console.print(
         f"[bold]{name}[/bold]: {human(line.total_ms)} from its start ({_moment(line.started)}), "
         f"{end}"
@@ -80,22 +84,27 @@ def timeline_command(
     if (return_id is None) == (file is None):
         raise typer.BadParameter("give a RETURN_ID or --file, not both")
 
-    async def fetch() -> tuple[str, Any]:
+    async def fetch() -> tuple[str, list[Any], str | None]:
+        """The history, and for an open return fetched from Temporal the state it waits in."""
         if file is not None:
             from workers.replay import load_history
 
             history = load_history(file)
-        else:
-            assert return_id is not None
-            handle = (await connect(Settings())).get_workflow_handle(workflow_id(return_id))
-            history = await handle.fetch_history()
-        return history.workflow_id, list(history.events)
+            return history.workflow_id, list(history.events), None
+        assert return_id is not None
+        client = await connect(Settings())
+        history = await client.get_workflow_handle(workflow_id(return_id)).fetch_history()
+        events = list(history.events)
+        if not events or closed_at(events) is not None:
+            return history.workflow_id, events, None
+        now = await ops.status(client, return_id)
+        return history.workflow_id, events, now.state + (" (blocked)" if now.blocked else "")
 
-    name, events = run(fetch())
+    name, events, now_in = run(fetch())
     if not events:
         raise typer.BadParameter(f"{name} has no history")
     line = timeline(events, now=time.time())
     if as_json:
-        _print_json(as_dict(name, line))
+        _print_json(as_dict(name, line, now_in))
     else:
-        show(name, line)
+        show(name, line, now_in)

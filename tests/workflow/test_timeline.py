@@ -23,15 +23,16 @@ from tests.workflow.support import (
 from workers import ops
 from workers.cli import app
 from workers.ingress import workflow_id
-from workers.timeline import timeline, waiting_for
+from workers.timeline import STILL_WAITING, timeline, waiting_for
 from workflows.contracts import Act
 
 WAREHOUSE_TAKES_S = 0.6
 
 
-async def cli(*args: str) -> Result:
+async def cli(*args: str, **env: str) -> Result:
     """The command as a terminal runs it (its own event loop, so off this one)."""
-    return await asyncio.to_thread(CliRunner().invoke, app, list(args), env={"COLUMNS": "160"})
+    run = CliRunner().invoke
+    return await asyncio.to_thread(run, app, list(args), env={"COLUMNS": "160", **env})
 
 
 async def test_the_timeline_shows_the_gate_wait_and_the_erp_retry(
@@ -39,6 +40,15 @@ async def test_the_timeline_shows_the_gate_wait_and_the_erp_retry(
 ) -> None:
     rid = await authorized_return(live, loop_driver, "#1001", skus=["TEE-BLK-M"])  # 30.00
     await asyncio.sleep(WAREHOUSE_TAKES_S)
+    server = {
+        "RETURNFLOW_TEMPORAL_ADDRESS": live.client.service_client.config.target_host,
+        "RETURNFLOW_TEMPORAL_NAMESPACE": live.client.namespace,
+    }
+    waiting = await cli("timeline", rid, "--json", **server)
+    assert waiting.exit_code == 0, waiting.output
+    open_now = json.loads(waiting.output)
+    assert (open_now["closed"], open_now["open_in_state"]) == (None, "authorized")
+    assert open_now["phases_ms"][STILL_WAITING] >= WAREHOUSE_TAKES_S * 1000
     # the receipt's first call throttled through all of the adapter's own tries (adapters/http.py),
     # so the activity's first attempt fails and Temporal retries it
     throttled = [429] * RetryPolicy().attempts
