@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 from temporalio.api.enums.v1 import EventType
 
-from tests.bench.critical_path import PHASES, breakdown, summary
-from tests.bench.lifecycle import Run, _epoch, document_at, profile, run_returns, uniform_stack
+from tests.bench.critical_path import summary
+from tests.bench.lifecycle import Run, document_at, profile, run_returns, uniform_stack
 from tests.bench.report import machine, percentile, publish, table
+from workers.timeline import PHASES, at, breakdown
 from workflows.contracts import Act
 
 RETURNS = int(os.environ.get("BENCH_RETURNS", "200"))
@@ -40,7 +41,7 @@ def inspection_accepted_at(events: list) -> float | None:
             and e.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
             == "record_inspection"
         ):
-            return _epoch(e)
+            return at(e)
     return None
 
 

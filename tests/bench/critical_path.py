@@ -9,9 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tests.bench.report import percentile
-from workers.timeline import PHASES, breakdown
-
-__all__ = ["PHASES", "breakdown", "summary"]
 
 
 def summary(legs: Iterable[dict[str, float]]) -> dict[str, dict[str, float]]:

@@ -33,6 +33,7 @@ from tests.drills.courier import Courier, created_body
 from tests.drills.drive import drive_to
 from tests.drills.stack import Stack, open_stack
 from workers.ingress import workflow_id
+from workers.timeline import at
 from workflows.contracts import Act
 
 
@@ -88,10 +89,6 @@ def event_name(event: HistoryEvent) -> str:
     return EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
 
 
-def _epoch(event: HistoryEvent) -> float:
-    return event.event_time.seconds + event.event_time.nanos / 1e9
-
-
 def document_at(events: list[HistoryEvent], activity: Act) -> float | None:
     scheduled = {
         e.event_id
@@ -104,7 +101,7 @@ def document_at(events: list[HistoryEvent], activity: Act) -> float | None:
             e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED
             and e.activity_task_completed_event_attributes.scheduled_event_id in scheduled
         ):
-            return _epoch(e)
+            return at(e)
     return None
 
 
