@@ -188,6 +188,19 @@ async def receive_and_inspect(live: Live, return_id: str) -> ReturnStatus:
     return await workflow_result(live, return_id)
 
 
+async def returned_in_full(
+    live: Live, loop_driver: LoopDriver, order: str, **spec: object
+) -> tuple[str, ReturnStatus]:
+    """A new Loop return on a fresh copy of `order`, on the test config, closed: the goods
+    arrive and pass inspection."""
+    loop_return = await loop_driver.create(order, **spec)
+    rid = str(loop_return["id"])
+    await start_return(live.client, live.settings, loop_return, config(live))
+    status = await receive_and_inspect(live, rid)
+    assert status.state == "closed", status
+    return rid, status
+
+
 async def refund_blocked_after_the_credit(
     live: Live, loop_driver: LoopDriver, loop_return: dict[str, Any]
 ) -> tuple[str, ExceptionCase]:

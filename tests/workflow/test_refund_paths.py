@@ -20,6 +20,7 @@ from tests.workflow.support import (
     refused,
     resolution,
     resolved_in_store,
+    returned_in_full,
     the_one_open_case,
     workflow_result,
 )
@@ -31,11 +32,7 @@ from workflows.model import SyncDirection
 async def test_erp_first_pays_from_the_erp_and_closes_loop_without_a_second_refund(
     live: Live, loop_driver: LoopDriver
 ) -> None:
-    loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M"])
-    rid = loop_return["id"]
-    await start_return(live.client, live.settings, loop_return, config(live))
-    status = await receive_and_inspect(live, rid)
-    assert status.state == "closed"
+    rid, status = await returned_in_full(live, loop_driver, "#1001", skus=["TEE-BLK-M"])
     assert "customer_refund" in status.erp_documents
     # Loop is closed, never processed: processing would refund the customer a second time
     assert await loop_actions(loop_driver, rid) == [("close", "done")]
@@ -65,11 +62,9 @@ async def test_storefront_first_refunds_at_the_storefront_and_records_it_in_the_
 async def test_store_credit_issues_a_gift_card_in_loop_and_a_liability_in_the_erp(
     live: Live, loop_driver: LoopDriver
 ) -> None:
-    loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M"], outcome="store_credit")
-    rid = loop_return["id"]
-    await start_return(live.client, live.settings, loop_return, config(live))
-    status = await receive_and_inspect(live, rid)
-    assert status.state == "closed"
+    rid, status = await returned_in_full(
+        live, loop_driver, "#1001", skus=["TEE-BLK-M"], outcome="store_credit"
+    )
     assert "customer_refund" not in status.erp_documents
     liability = status.erp_documents["store_credit"]
     assert liability.amount is not None and liability.amount.amount == Decimal("30.00")
@@ -175,11 +170,9 @@ async def test_a_rejected_refund_closes_loop_and_refuses_a_second_decision(
 async def test_an_exchange_ships_a_replacement_order_paid_by_the_credit(
     live: Live, loop_driver: LoopDriver
 ) -> None:
-    loop_return = await loop_driver.create("#1001", skus=["TEE-BLK-M"], outcome="exchange")
-    rid = loop_return["id"]
-    await start_return(live.client, live.settings, loop_return, config(live))
-    status = await receive_and_inspect(live, rid)
-    assert status.state == "closed"
+    rid, status = await returned_in_full(
+        live, loop_driver, "#1001", skus=["TEE-BLK-M"], outcome="exchange"
+    )
     order = status.erp_documents["exchange_order"]
     assert "customer_refund" not in status.erp_documents  # the credit pays for the new order
     docs = await erp_documents(live, rid)
