@@ -20,6 +20,7 @@ from workers.ingress import workflow_id
 from workers.settings import Settings
 from workers.temporal import connect
 from workers.timeline import Timeline, closed_at, timeline
+from workflows.exchange import exchange_workflow_id
 
 
 def human(ms: float) -> str:
@@ -50,6 +51,14 @@ def as_dict(name: str, line: Timeline, now_in: str | None) -> dict[str, Any]:
         "total_ms": round(line.total_ms, 1),
         "phases_ms": {p: round(ms, 1) for p, ms in line.phases.items()},
         "activities": [vars(a) for a in line.activities],
+        "children": [
+            {
+                **vars(c),
+                "started": _moment(c.started),
+                "ended": _moment(c.ended) if c.ended is not None else None,
+            }
+            for c in line.children
+        ],
     }
 
 
@@ -72,12 +81,20 @@ def show(name: str, line: Timeline, now_in: str | None) -> None:
         ran = human(a.running_ms) if a.running_ms is not None else ""
         acts.add_row(a.name, str(a.attempts), human(a.queued_ms), ran, a.outcome, a.last_failure)
     console.print(acts)
+    for c in line.children:
+        took = human(((c.ended if c.ended is not None else time.time()) - c.started) * 1000)
+        console.print(f"child {c.workflow_id} ({c.workflow_type}): {c.outcome} after {took}")
+    if line.children:
+        console.print("where a child's own time went: returnflow timeline RETURN_ID --exchange")
 
 
 @app.command("timeline")
 def timeline_command(
     return_id: Annotated[str | None, typer.Argument(help="Loop's return id, e.g. 1673")] = None,
     file: Annotated[Path | None, typer.Option(help="a history JSON exported from Temporal")] = None,
+    exchange: Annotated[
+        bool, typer.Option("--exchange", help="the return's exchange child, not the return")
+    ] = False,
     as_json: JsonOut = False,
 ) -> None:
     """Where one return's time went: gates, the ERP and its retries, waiting for workers."""
@@ -93,10 +110,14 @@ def timeline_command(
             return history.workflow_id, list(history.events), None
         assert return_id is not None
         client = await connect(Settings())
-        history = await client.get_workflow_handle(workflow_id(return_id)).fetch_history()
+        wid = exchange_workflow_id(return_id) if exchange else workflow_id(return_id)
+        history = await client.get_workflow_handle(wid).fetch_history()
         events = list(history.events)
         if not events or closed_at(events) is not None:
             return history.workflow_id, events, None
+        if exchange:
+            child = await ops.exchange_status(client, return_id)
+            return history.workflow_id, events, child.state
         now = await ops.status(client, return_id)
         return history.workflow_id, events, now.state + (" (blocked)" if now.blocked else "")
 

@@ -103,6 +103,14 @@ async def resolve(
     )
 
 
+async def exchange_status(client: Client, return_id: str) -> ExchangeStatus:
+    """Where the return's exchange child stands (it answers its own status query)."""
+    child = client.get_workflow_handle(exchange_workflow_id(return_id))
+    query: Any = ExchangeOrderWorkflow.status  # see _update on the stubs
+    result: ExchangeStatus = await child.query(query, result_type=ExchangeStatus)
+    return result
+
+
 async def choose_exchange_option(
     client: Client, return_id: str, choice: ExchangeChoice
 ) -> ExchangeStatus:

@@ -6,7 +6,9 @@ all of them, but spread over a hundred events. This module gives each instant of
 one phase: the first that applies in the order below, so something executing counts before
 something queued, and the phases add up to the window. Time with nothing scheduled is named by
 what ended it: an update or signal (a gate answered), a timer, or the server's own step
-between one task and the next.
+between one task and the next. A child workflow (an exchange's replacement order) counts as
+waiting for it from its start to its close, whatever signals reach the parent meanwhile; the
+child's own history says where its time went.
 
 An activity's started event carries its last attempt's start, so its queued time includes any
 earlier attempts and their backoff; `activity_lines` lists the attempts.
@@ -42,6 +44,14 @@ _TASK_ENDS = {
     _T.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT,
     _T.EVENT_TYPE_ACTIVITY_TASK_CANCELED,
 }
+_CHILD_ENDS = {
+    _T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED,
+    _T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+    _T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+    _T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+    _T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+    _T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+}
 _CLOSED = {
     _T.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
     _T.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
@@ -54,6 +64,10 @@ _CLOSED = {
 
 def waiting_for(name: str) -> str:
     return f"waiting for {name}"
+
+
+def waiting_for_child(workflow_type: str) -> str:
+    return waiting_for(f"child {workflow_type}")
 
 
 @dataclass(frozen=True)
@@ -70,8 +84,53 @@ def at(event: HistoryEvent) -> float:
 
 def _scheduled_id(event: HistoryEvent) -> int:
     """The scheduled event an activity or workflow task event belongs to (0 if none)."""
+    return _attribute(event, "scheduled_event_id")
+
+
+def _initiated_id(event: HistoryEvent) -> int:
+    """The start-child command a child workflow event belongs to (0 if none)."""
+    return _attribute(event, "initiated_event_id")
+
+
+def _attribute(event: HistoryEvent, field: str) -> int:
     attributes = event.WhichOneof("attributes")
-    return int(getattr(getattr(event, attributes), "scheduled_event_id", 0)) if attributes else 0
+    return int(getattr(getattr(event, attributes), field, 0)) if attributes else 0
+
+
+@dataclass(frozen=True)
+class ChildLine:
+    workflow_id: str
+    workflow_type: str
+    started: float
+    ended: float | None  # None while the child runs
+    outcome: str  # completed, failed, canceled, timed out, terminated, start failed, or running
+
+
+def children(events: list[HistoryEvent]) -> list[ChildLine]:
+    """Each child workflow the parent started, from the start command to its close."""
+    ends = {_initiated_id(e): e for e in events if e.event_type in _CHILD_ENDS}
+    out = []
+    for e in events:
+        if e.event_type != _T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+            continue
+        a = e.start_child_workflow_execution_initiated_event_attributes
+        end = ends.get(e.event_id)
+        outcome = "running"
+        if end is not None:
+            name = EventType.Name(end.event_type).removeprefix("EVENT_TYPE_")
+            outcome = name.removeprefix("CHILD_WORKFLOW_EXECUTION_").lower().replace("_", " ")
+            if end.event_type == _T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
+                outcome = "start failed"
+        out.append(
+            ChildLine(
+                a.workflow_id,
+                a.workflow_type.name,
+                at(e),
+                at(end) if end is not None else None,
+                outcome,
+            )
+        )
+    return out
 
 
 def closed_at(events: list[HistoryEvent]) -> float | None:
@@ -104,6 +163,9 @@ def spans(events: list[HistoryEvent], until: float) -> list[Span]:
         begun = started.get(sid, ended.get(sid, until))
         out.append(Span(queued, scheduled_at, begun))
         out.append(Span(running, begun, ended.get(sid, until)))
+    for child in children(events):
+        end = child.ended if child.ended is not None else until
+        out.append(Span(waiting_for_child(child.workflow_type), child.started, end))
     return out
 
 
@@ -152,6 +214,7 @@ def breakdown(events: list[HistoryEvent], start: float, end: float) -> dict[str,
     cut = [s for s in spans(events, end) if s.end > start and s.start < end and s.end > s.start]
     edges = sorted({start, end, *(x for s in cut for x in (s.start, s.end) if start < x < end)})
     rank = {phase: i for i, phase in enumerate(PHASES)}
+    after_work = len(_EXECUTING)  # a child ranks after the parent's own work, before the rest
     woken = wakers(events)
     times = [t for t, _ in woken]
     last = STILL_WAITING if closed_at(events) is None else BETWEEN_TASKS
@@ -159,7 +222,7 @@ def breakdown(events: list[HistoryEvent], start: float, end: float) -> dict[str,
     for a, b in pairwise(edges):
         live = [s.phase for s in cut if s.start <= a and s.end >= b]
         if live:
-            phase = min(live, key=rank.__getitem__)
+            phase = min(live, key=lambda p: rank.get(p, after_work))
         else:  # nothing scheduled: named by the workflow task that ended the wait
             i = bisect_left(times, b)
             phase = woken[i][1] if i < len(woken) else last
@@ -220,6 +283,7 @@ class Timeline:
     ended: float | None  # None: still open, measured to `now`
     phases: dict[str, float]  # ms, largest first, adding up to the whole
     activities: list[ActivityLine]
+    children: list[ChildLine]
 
     @property
     def total_ms(self) -> float:
@@ -232,4 +296,4 @@ def timeline(events: list[HistoryEvent], now: float) -> Timeline:
     ended = closed_at(events)
     phases = breakdown(events, started, ended if ended is not None else now)
     ordered = dict(sorted(((p, ms) for p, ms in phases.items() if ms > 0), key=lambda x: -x[1]))
-    return Timeline(started, ended, ordered, activity_lines(events, now))
+    return Timeline(started, ended, ordered, activity_lines(events, now), children(events))

@@ -21,6 +21,7 @@ from workers.timeline import (
     breakdown,
     timeline,
     waiting_for,
+    waiting_for_child,
 )
 
 T = EventType
@@ -153,3 +154,50 @@ def test_the_summary_means_add_up_to_the_mean_leg_and_empty_phases_are_left_out(
     assert BETWEEN_TASKS not in s
     assert sum(p["mean_ms"] for p in s.values()) == pytest.approx((6500 + 2000) / 2, abs=0.5)
     assert s[NOT_STARTED]["p50_ms"] == pytest.approx(500)  # 1000 and 0: inclusive median
+
+
+def _with_child(closes_at: float | None) -> list[HistoryEvent]:
+    """An exchange child started at 10.2 s; a Loop signal reaches the parent at 15 s; the child
+    ends at `closes_at` (None: still running), then the parent's last task."""
+    h = _History()
+    h.add(T.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED, 0.0)
+    h.workflow_task(0.0)
+    h.workflow_task(10.0)
+    start = h.add(T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED, 10.2)
+    a = start.start_child_workflow_execution_initiated_event_attributes
+    a.workflow_id, a.workflow_type.name = "exchange-1673", "ExchangeOrderWorkflow"
+    began = h.add(T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED, 10.3)
+    began.child_workflow_execution_started_event_attributes.initiated_event_id = start.event_id
+    h.workflow_task(10.3)
+    signal = h.add(T.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, 15.0)
+    signal.workflow_execution_signaled_event_attributes.signal_name = "loop_event"
+    h.workflow_task(15.0)
+    if closes_at is not None:
+        done = h.add(T.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED, closes_at)
+        done.child_workflow_execution_completed_event_attributes.initiated_event_id = start.event_id
+        h.workflow_task(closes_at)
+        h.add(T.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, closes_at + 0.2)
+    return h.events
+
+
+def test_a_child_s_whole_life_is_the_parent_waiting_for_it() -> None:
+    line = timeline(_with_child(closes_at=25.0), now=BASE + 99.0)
+    child = waiting_for_child("ExchangeOrderWorkflow")
+    # 10.2-25.0, less the parent's own two tasks meanwhile (0.2 s each): running wins
+    assert line.phases[child] == pytest.approx(14_800 - 400)
+    assert waiting_for("loop_event") not in line.phases  # the signal did not end the wait
+    assert line.total_ms == pytest.approx(25_200)
+    (c,) = line.children
+    assert (c.workflow_id, c.workflow_type, c.outcome) == (
+        "exchange-1673",
+        "ExchangeOrderWorkflow",
+        "completed",
+    )
+    assert c.ended is not None and c.ended - c.started == pytest.approx(14.8)
+
+
+def test_a_running_child_is_waited_for_until_now() -> None:
+    line = timeline(_with_child(closes_at=None), now=BASE + 40.0)
+    assert line.phases[waiting_for_child("ExchangeOrderWorkflow")] == pytest.approx(29_800 - 400)
+    assert STILL_WAITING not in line.phases
+    assert [(c.outcome, c.ended) for c in line.children] == [("running", None)]

@@ -1,5 +1,6 @@
 """`returnflow timeline` on a real return: the warehouse's wait and the ERP's retry, where ops
-would look for them, and the phases adding up to the return's whole life."""
+would look for them, and the phases adding up to the return's whole life; an exchange's time
+in its child, and the child's own timeline."""
 
 from __future__ import annotations
 
@@ -14,17 +15,20 @@ from typer.testing import CliRunner, Result
 from adapters.http import RetryPolicy
 from tests.harness import LoopDriver
 from tests.workflow.conftest import Live
+from tests.workflow.exchanges import blocked, new_item, start_exchange
 from tests.workflow.support import (
     WAREHOUSE,
     authorized_return,
     netsuite_faults,
+    returned_in_full,
     workflow_result,
 )
 from workers import ops
 from workers.cli import app
 from workers.ingress import workflow_id
-from workers.timeline import STILL_WAITING, timeline, waiting_for
+from workers.timeline import STILL_WAITING, timeline, waiting_for, waiting_for_child
 from workflows.contracts import Act
+from workflows.exchange import ExchangeChoice, exchange_workflow_id
 
 WAREHOUSE_TAKES_S = 0.6
 
@@ -35,16 +39,20 @@ async def cli(*args: str, **env: str) -> Result:
     return await asyncio.to_thread(run, app, list(args), env={"COLUMNS": "160", **env})
 
 
+def on(live: Live) -> dict[str, str]:
+    """The environment that points the CLI at the test's Temporal."""
+    return {
+        "RETURNFLOW_TEMPORAL_ADDRESS": live.client.service_client.config.target_host,
+        "RETURNFLOW_TEMPORAL_NAMESPACE": live.client.namespace,
+    }
+
+
 async def test_the_timeline_shows_the_gate_wait_and_the_erp_retry(
     live: Live, loop_driver: LoopDriver, tmp_path: Path
 ) -> None:
     rid = await authorized_return(live, loop_driver, "#1001", skus=["TEE-BLK-M"])  # 30.00
     await asyncio.sleep(WAREHOUSE_TAKES_S)
-    server = {
-        "RETURNFLOW_TEMPORAL_ADDRESS": live.client.service_client.config.target_host,
-        "RETURNFLOW_TEMPORAL_NAMESPACE": live.client.namespace,
-    }
-    waiting = await cli("timeline", rid, "--json", **server)
+    waiting = await cli("timeline", rid, "--json", **on(live))
     assert waiting.exit_code == 0, waiting.output
     open_now = json.loads(waiting.output)
     assert (open_now["closed"], open_now["open_in_state"]) == (None, "authorized")
@@ -76,3 +84,41 @@ async def test_the_timeline_shows_the_gate_wait_and_the_erp_retry(
     table = await cli("timeline", "--file", str(exported))
     assert "waiting for record_receipt" in table.output
     assert "erp.receive_return" in table.output
+
+
+async def test_an_exchange_s_time_in_its_child_and_the_child_s_own_timeline(
+    live: Live, loop_driver: LoopDriver
+) -> None:
+    rid, _ = await returned_in_full(
+        live, loop_driver, "#1001", skus=["TEE-BLK-M"], outcome="exchange"
+    )
+
+    parent = json.loads((await cli("timeline", rid, "--json", **on(live))).output)
+    assert parent["phases_ms"][waiting_for_child("ExchangeOrderWorkflow")] > 0
+    [child] = parent["children"]
+    assert (child["workflow_id"], child["outcome"]) == (exchange_workflow_id(rid), "completed")
+    table = await cli("timeline", rid, **on(live))
+    assert f"child {exchange_workflow_id(rid)} (ExchangeOrderWorkflow): completed" in table.output
+
+    own = await cli("timeline", rid, "--exchange", "--json", **on(live))
+    assert own.exit_code == 0, own.output
+    shown = json.loads(own.output)
+    assert shown["workflow_id"] == exchange_workflow_id(rid) and shown["closed"] is not None
+    assert {Act.AVAILABILITY.value, Act.SALES_ORDER.value} <= {
+        a["name"] for a in shown["activities"]
+    }
+
+
+async def test_a_blocked_exchange_child_shows_its_state_and_the_wait_so_far(live: Live) -> None:
+    item = await new_item(live, stock=0)
+    rid, handle = await start_exchange(live, item)
+    await blocked(handle)
+
+    answer = await cli("timeline", rid, "--exchange", "--json", **on(live))
+    assert answer.exit_code == 0, answer.output
+    shown = json.loads(answer.output)
+    assert (shown["closed"], shown["open_in_state"]) == (None, "blocked")
+    assert shown["phases_ms"][STILL_WAITING] > 0
+    choice = ExchangeChoice(actor="cx@shop.test", option="refund_instead")
+    await ops.choose_exchange_option(live.client, rid, choice)
+    await asyncio.wait_for(handle.result(), 20)
