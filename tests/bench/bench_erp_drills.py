@@ -78,7 +78,9 @@ def markdown(f: dict[str, Any]) -> str:
 The same timed drill as bench_drills and the same exact audit, read from each ERP sandbox's
 own document ledger: per return one of each of the ERP's four documents ({names}), found by
 the reference returnflow wrote (loop-<return>-…), the credit's and the refund's amounts equal
-to Loop's refund to the cent, and Loop's return finished exactly once.
+to Loop's refund to the cent, and Loop's return finished exactly once. An exchange (where the
+run had them) has one SalesOrder in place of the refund, and its credit equals Loop's exchange
+credit.
 
 Disruptions (seconds from start): {disruptions}{measured(f)}
 """

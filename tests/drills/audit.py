@@ -3,7 +3,8 @@
 For each return: exactly one return authorization, item receipt, credit memo and customer
 refund in the ERP, under the ERP's own names (found by external id loop-<return>-…), their
 amounts equal to Loop's refund figure to the cent, Loop's return closed by exactly one
-successful process or close. Anything else is a finding.
+successful process or close. An exchange has one sales order in place of the refund, none of
+the refund, and its credit equals Loop's exchange credit. Anything else is a finding.
 """
 
 from __future__ import annotations
@@ -43,18 +44,22 @@ async def audit_returns(loop: LoopSandboxControl, erp: ErpRecords, return_ids: l
         docs = found.get(rid, {})
         for record_type, rows in docs.items():
             report.documents[record_type] += len(rows)
-        counts = {t: len(docs.get(t, [])) for t in erp.one_each}
-        if any(n != 1 for n in counts.values()):
-            report.findings.append(f"{rid}: ERP documents {counts}")
         loop_return = loop_records["returns"].get(rid)
         if loop_return is None:
             report.findings.append(f"{rid}: unknown to Loop")
             continue
+        exchange = loop_return["outcome"] == "exchange"
+        expected = dict.fromkeys(erp.exchange_each if exchange else erp.one_each, 1)
+        counts = {t: len(docs.get(t, [])) for t in (*erp.one_each, erp.sales_order)}
+        if counts != {t: expected.get(t, 0) for t in counts}:
+            report.findings.append(f"{rid}: ERP documents {counts}")
         if loop_return["state"] != "closed":
             report.findings.append(f"{rid}: Loop state {loop_return['state']}")
         if finished[rid] != 1:
             report.findings.append(f"{rid}: finished in Loop {finished[rid]} times")
-        loop_refund = cents(Decimal(str(loop_return["refund"])))
+        loop_refund = cents(
+            Decimal(str(loop_return["exchange_credit_total" if exchange else "refund"]))
+        )
         for record_type in erp.money:
             for row in docs.get(record_type, []):
                 erp_amount = cents(erp.amount(row))

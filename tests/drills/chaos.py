@@ -68,11 +68,16 @@ async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[
     await asyncio.gather(*(one(i) for i in items))
 
 
-async def create_returns(stack: Stack, n: int, limit: int = 20) -> list[dict[str, Any]]:
+async def create_returns(
+    stack: Stack, n: int, limit: int = 20, exchange_every: int = 0
+) -> list[dict[str, Any]]:
+    """`n` returns in Loop; with `exchange_every` k, every k-th asks for an exchange (the rest a
+    refund), so the exchange child and its sales order go through the same disruptions."""
     created: list[dict[str, Any]] = []
 
-    async def one(_: int) -> None:
-        created.append(await stack.create_return())
+    async def one(k: int) -> None:
+        exchange = exchange_every > 0 and k % exchange_every == exchange_every - 1
+        created.append(await stack.create_return(**({"outcome": "exchange"} if exchange else {})))
 
     await bounded(list(range(n)), limit, one)
     return created
@@ -104,12 +109,24 @@ async def finish(stack: Stack, return_ids: list[str], started: float, **extra: A
     )
 
 
+@dataclass(frozen=True)
+class Traffic:
+    """What a drill sends: how many returns (every k-th an exchange), into how faulty an ERP."""
+
+    returns: int
+    exchange_every: int = 0
+    fault_rate: float = 0.2
+
+    async def start(self, stack: Stack) -> list[dict[str, Any]]:
+        """The ERP's faults on, then the returns created in Loop."""
+        await erp_faults(stack, self.fault_rate)
+        return await create_returns(stack, self.returns, exchange_every=self.exchange_every)
+
+
 async def phased_drill(
-    stack: Stack, n: int, *, fault_rate: float = 0.2, concurrency: int = 10, timeout: float = 90
+    stack: Stack, traffic: Traffic, *, concurrency: int = 10, timeout: float = 90
 ) -> DrillResult:
-    started = time.monotonic()
-    await erp_faults(stack, fault_rate)
-    returns = await create_returns(stack, n)
+    started, returns = time.monotonic(), await traffic.start(stack)
     ids = [r["id"] for r in returns]
     await deliver_created(stack, returns, concurrency, timeout)
     disruptions: list[str] = []
@@ -131,20 +148,17 @@ async def phased_drill(
 
 async def timed_drill(
     stack: Stack,
-    n: int,
+    traffic: Traffic,
     *,
     worker_kills: int,
     server_restarts: int,
     every: float,
-    fault_rate: float = 0.2,
     concurrency: int = 50,
     straggle: float = 300,
 ) -> DrillResult:
     """Disruptions every `every` seconds (kills first, alternating), mid-traffic. A return
     not closed `straggle` seconds after its webhook is a finding, not a hang."""
-    started = time.monotonic()
-    await erp_faults(stack, fault_rate)
-    returns = await create_returns(stack, n)
+    started, returns = time.monotonic(), await traffic.start(stack)
     ids = [r["id"] for r in returns]
     plan = [
         what

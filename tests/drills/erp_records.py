@@ -1,8 +1,9 @@
 """One ERP sandbox as a drill sees it: faults in, its documents by return out, in its own names.
 
 The audit's rule is the same on every ERP (one return authorization, receipt, credit and refund
-per return, the money equal to Loop's to the cent); what differs is what each ERP calls those
-documents, where it keeps our external id and the amount, and what its control API reports.
+per return, or for an exchange the sales order in place of the refund; the money equal to
+Loop's to the cent); what differs is what each ERP calls those documents, where it keeps our
+external id and the amount, and what its control API reports.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ class ErpRecords:
     system: str
     one_each: tuple[str, ...]  # return authorization, receipt, credit, refund
     money: tuple[str, ...]  # the two that carry the refund's amount
+    sales_order: str  # an exchange's replacement order, in place of the refund
+
+    @property
+    def exchange_each(self) -> tuple[str, ...]:
+        """An exchange's documents: the credit pays for a replacement order, nothing is refunded."""
+        return (*self.one_each[:3], self.sales_order)
+
     control: NetSuiteSandboxControl | ErpSandboxControl
 
     async def faults(self, **config: Any) -> None:
@@ -67,6 +75,7 @@ class NetSuiteRecords(ErpRecords):
     system = "netsuite"
     one_each = ("returnAuthorization", "itemReceipt", "creditMemo", "customerRefund")
     money = ("creditMemo", "customerRefund")
+    sales_order = "salesOrder"
 
     def __init__(self, control: NetSuiteSandboxControl) -> None:
         self.control = control
@@ -98,6 +107,7 @@ class SoapErpRecords(ErpRecords):
         self.system = system
         self.one_each = self.NAMES[system]
         self.money = self.one_each[2:]
+        self.sales_order = "SalesOrder"
         self.control = control
 
     async def by_return(self) -> ByReturn:

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 from adapters.store.store import Store
-from tests.drills.chaos import LOST_ANSWERS, phased_drill
+from tests.drills.chaos import LOST_ANSWERS, Traffic, phased_drill
 from tests.drills.stack import open_stack
 from tests.pg import pg_database
 
 RETURNS = 20
+EXCHANGE_EVERY = 4  # 5 of the 20 are exchanges: the child's sales order goes through it all
 
 
 @contextmanager
@@ -39,14 +40,17 @@ async def test_every_return_ends_once_through_kills_restarts_and_erp_faults(
             tmp_path, orders=RETURNS, store_url=store_url, erp_system=erp_system
         ) as stack:
             assert stack.worker is not None
-            result = await phased_drill(stack, RETURNS)
+            result = await phased_drill(stack, Traffic(RETURNS, exchange_every=EXCHANGE_EVERY))
             assert stack.worker.starts == 2
             trails = store_trails(stack.settings.store_url)
             authorization, _, _, refund = stack.erp.one_each
+            sales_order = stack.erp.sales_order
 
     assert result.audit.findings == [], result.summary()
+    exchanges = RETURNS // EXCHANGE_EVERY
     assert result.audit.documents[authorization] == RETURNS
-    assert result.audit.documents[refund] == RETURNS
+    assert result.audit.documents[refund] == RETURNS - exchanges
+    assert result.audit.documents[sales_order] == exchanges
     assert sum(result.faults_injected.values()) > 0  # the faults really happened
     assert result.lost_answers == LOST_ANSWERS
     # the store's audit trail lost no transition and wrote none twice through the kills
