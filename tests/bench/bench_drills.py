@@ -3,12 +3,13 @@
     python -m tests.bench.bench_drills   # BENCH_DRILL_RETURNS=300 BENCH_FUZZ_CASES=10000
                                          # BENCH_REDELIVERY_RETURNS=50
                                          # BENCH_DRILL_CONCURRENCY=50 (returns in flight)
-                                         # BENCH_DRILL_EXCHANGE_EVERY=5 (every 5th an exchange)
+                                         # BENCH_DRILL_OUTCOMES=refund,refund,exchange,
+                                         #   refund,store_credit (asked for in turn)
 
-1. Chaos: returns (every 5th an exchange, whose child writes a sales order) while the worker is
-   SIGKILLed and restarted several times and the dev server stopped and restarted, on a clock
-   in the middle of the traffic, with 20% of ERP calls answered 429/5xx/timeout and a few
-   writes committed but answered 500; exact audit after.
+1. Chaos: returns (3 in 5 refunds, 1 an exchange, whose child writes a sales order, 1 store
+   credit) while the worker is SIGKILLed and restarted several times and the dev server stopped
+   and restarted, on a clock in the middle of the traffic, with 20% of ERP calls answered
+   429/5xx/timeout and a few writes committed but answered 500; exact audit after.
 2. Redelivery: every webhook three times, shuffled, against a clean run.
 3. Ingress fuzz: hypothesis-generated bodies and headers.
 """
@@ -38,29 +39,30 @@ KILLS = int(os.environ.get("BENCH_DRILL_KILLS", "4"))
 RESTARTS = int(os.environ.get("BENCH_DRILL_RESTARTS", "2"))
 EVERY = float(os.environ.get("BENCH_DRILL_EVERY_S", "20"))
 CONCURRENCY = int(os.environ.get("BENCH_DRILL_CONCURRENCY", "50"))
-EXCHANGE_EVERY = int(os.environ.get("BENCH_DRILL_EXCHANGE_EVERY", "5"))
+MIX = "refund,refund,exchange,refund,store_credit"
+OUTCOMES = tuple(os.environ.get("BENCH_DRILL_OUTCOMES", MIX).split(","))
 FUZZ = int(os.environ.get("BENCH_FUZZ_CASES", "10000"))
 REDELIVERY = int(os.environ.get("BENCH_REDELIVERY_RETURNS", "50"))
 pytestmark = pytest.mark.bench
 
 
 async def chaos(returns: int = RETURNS, erp_system: str = "netsuite") -> dict[str, Any]:
+    traffic = Traffic(returns, outcomes=OUTCOMES)
     with tempfile.TemporaryDirectory(prefix="bench-chaos-") as tmp:
         async with open_stack(Path(tmp), orders=returns, erp_system=erp_system) as stack:
             result = await timed_drill(
                 stack,
-                Traffic(returns, exchange_every=EXCHANGE_EVERY),
+                traffic,
                 worker_kills=KILLS,
                 server_restarts=RESTARTS,
                 every=EVERY,
                 concurrency=CONCURRENCY,
             )
-    exchanges = returns // EXCHANGE_EVERY if EXCHANGE_EVERY else 0
     return {
         **result.summary(),
         "concurrency": CONCURRENCY,
         "erp_system": erp_system,
-        "exchanges": exchanges,
+        "outcomes": {o: traffic.count(o) for o in dict.fromkeys(OUTCOMES)},
     }
 
 
@@ -73,18 +75,19 @@ def chaos_row(c: dict[str, Any]) -> list[str]:
     return [
         f"chaos: worker SIGKILL x{kills}, dev server restart x{restarts}, 20% ERP "
         f"429/5xx/timeout, {c['erp_lost_answers']} lost answers",
-        f"{c['returns']} returns{exchanges(c)}, {c.get('concurrency', 50)} in flight, "
-        f"{c['seconds']} s",
+        f"{c['returns']} returns{mix(c)}, {c.get('concurrency', 50)} in flight, {c['seconds']} s",
         f"**{stuck} returns did not finish**, {other} other audit findings "
         f"(each unfinished return also counts as open in Loop); ERP documents "
         f"{c['erp_documents']}; faults injected {c['erp_faults_injected']}",
     ]
 
 
-def exchanges(c: dict[str, Any]) -> str:
-    """Runs before 2026-12-07 had no exchanges and did not say so."""
-    n = c.get("exchanges", 0)
-    return f" ({n} of them exchanges)" if n else ""
+def mix(c: dict[str, Any]) -> str:
+    """Runs before 2026-12-07 were all refunds and did not say so."""
+    outcomes = c.get("outcomes")
+    if not outcomes:
+        return " (all refunds)"
+    return " (" + ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in outcomes.items()) + ")"
 
 
 async def quiet() -> dict[str, Any]:
@@ -143,8 +146,9 @@ reported as unfinished with its last state (docs/bench/bench_drills.json); the c
 far is in "What the benchmarks and drills found" above.
 The audit is exact: per return one return authorization, item receipt, credit memo and customer
 refund in the NetSuite sandbox, their amounts equal to Loop's refund to the cent, and Loop's
-return finished exactly once. An exchange (where the run had them) has one sales order in place
-of the refund, and its credit memo equals Loop's exchange credit.
+return finished exactly once. Where a run had other outcomes, an exchange has one sales order in
+place of the refund (its credit memo equal to Loop's exchange credit), and store credit a
+customer refund to the gift card clearing account equal to Loop's gift card.
 """
 
 

@@ -78,9 +78,10 @@ def markdown(f: dict[str, Any]) -> str:
 The same timed drill as bench_drills and the same exact audit, read from each ERP sandbox's
 own document ledger: per return one of each of the ERP's four documents ({names}), found by
 the reference returnflow wrote (loop-<return>-…), the credit's and the refund's amounts equal
-to Loop's refund to the cent, and Loop's return finished exactly once. An exchange (where the
-run had them) has one SalesOrder in place of the refund, and its credit equals Loop's exchange
-credit.
+to Loop's refund to the cent, and Loop's return finished exactly once. Where a run had other
+outcomes, an exchange has one SalesOrder in place of the refund (its credit equal to Loop's
+exchange credit), and store credit the ERP's store-credit document (Khaos AccountCredit, Prima
+a GiftVoucher CreditPayment) equal to Loop's gift card.
 
 Disruptions (seconds from start): {disruptions}{measured(f)}
 """

@@ -3,8 +3,9 @@
 For each return: exactly one return authorization, item receipt, credit memo and customer
 refund in the ERP, under the ERP's own names (found by external id loop-<return>-…), their
 amounts equal to Loop's refund figure to the cent, Loop's return closed by exactly one
-successful process or close. An exchange has one sales order in place of the refund, none of
-the refund, and its credit equals Loop's exchange credit. Anything else is a finding.
+successful process or close. An exchange has one sales order in place of the refund, and its
+credit equals Loop's exchange credit; store credit has the ERP's store-credit document in place
+of the refund, equal to Loop's gift card. Anything else is a finding.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from decimal import Decimal
 
 from adapters.sandbox.catalog import cents
 from adapters.sandbox.loop import LoopSandboxControl
+from adapters.sandbox.loop.returns import OUTCOME_OF_WIRE
 from tests.drills.erp_records import ErpRecords
 
 FINISHING_ACTIONS = ("process", "close")
+LOOP_FIGURE = {"exchange": "exchange_credit_total", "store_credit": "gift_card"}  # else refund
 
 
 @dataclass
@@ -48,19 +51,18 @@ async def audit_returns(loop: LoopSandboxControl, erp: ErpRecords, return_ids: l
         if loop_return is None:
             report.findings.append(f"{rid}: unknown to Loop")
             continue
-        exchange = loop_return["outcome"] == "exchange"
-        expected = dict.fromkeys(erp.exchange_each if exchange else erp.one_each, 1)
-        counts = {t: len(docs.get(t, [])) for t in (*erp.one_each, erp.sales_order)}
+        outcome = OUTCOME_OF_WIRE.get(loop_return["outcome"], loop_return["outcome"])
+        expected = dict.fromkeys(erp.documents_for(outcome), 1)
+        counts = {t: len(docs.get(t, [])) for t in erp.kinds}
         if counts != {t: expected.get(t, 0) for t in counts}:
             report.findings.append(f"{rid}: ERP documents {counts}")
         if loop_return["state"] != "closed":
             report.findings.append(f"{rid}: Loop state {loop_return['state']}")
         if finished[rid] != 1:
             report.findings.append(f"{rid}: finished in Loop {finished[rid]} times")
-        loop_refund = cents(
-            Decimal(str(loop_return["exchange_credit_total" if exchange else "refund"]))
-        )
-        for record_type in erp.money:
+        figure = LOOP_FIGURE.get(outcome, "refund")
+        loop_refund = cents(Decimal(str(loop_return[figure])))
+        for record_type in erp.money_for(outcome):
             for row in docs.get(record_type, []):
                 erp_amount = cents(erp.amount(row))
                 if erp_amount != loop_refund:

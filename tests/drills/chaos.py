@@ -69,15 +69,14 @@ async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[
 
 
 async def create_returns(
-    stack: Stack, n: int, limit: int = 20, exchange_every: int = 0
+    stack: Stack, n: int, limit: int = 20, outcomes: tuple[str, ...] = ("refund",)
 ) -> list[dict[str, Any]]:
-    """`n` returns in Loop; with `exchange_every` k, every k-th asks for an exchange (the rest a
-    refund), so the exchange child and its sales order go through the same disruptions."""
+    """`n` returns in Loop, the k-th asking for `outcomes[k % len(outcomes)]`, so an exchange's
+    child and sales order, and a gift card's store credit, go through the same disruptions."""
     created: list[dict[str, Any]] = []
 
     async def one(k: int) -> None:
-        exchange = exchange_every > 0 and k % exchange_every == exchange_every - 1
-        created.append(await stack.create_return(**({"outcome": "exchange"} if exchange else {})))
+        created.append(await stack.create_return(outcome=outcomes[k % len(outcomes)]))
 
     await bounded(list(range(n)), limit, one)
     return created
@@ -111,16 +110,22 @@ async def finish(stack: Stack, return_ids: list[str], started: float, **extra: A
 
 @dataclass(frozen=True)
 class Traffic:
-    """What a drill sends: how many returns (every k-th an exchange), into how faulty an ERP."""
+    """What a drill sends: how many returns, asking for which outcomes in turn, into how faulty
+    an ERP."""
 
     returns: int
-    exchange_every: int = 0
+    outcomes: tuple[str, ...] = ("refund",)
     fault_rate: float = 0.2
+
+    def count(self, outcome: str) -> int:
+        """How many of the returns ask for `outcome`."""
+        cycle = self.outcomes
+        return sum(cycle[k % len(cycle)] == outcome for k in range(self.returns))
 
     async def start(self, stack: Stack) -> list[dict[str, Any]]:
         """The ERP's faults on, then the returns created in Loop."""
         await erp_faults(stack, self.fault_rate)
-        return await create_returns(stack, self.returns, exchange_every=self.exchange_every)
+        return await create_returns(stack, self.returns, outcomes=self.outcomes)
 
 
 async def phased_drill(

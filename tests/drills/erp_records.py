@@ -1,9 +1,9 @@
 """One ERP sandbox as a drill sees it: faults in, its documents by return out, in its own names.
 
 The audit's rule is the same on every ERP (one return authorization, receipt, credit and refund
-per return, or for an exchange the sales order in place of the refund; the money equal to
-Loop's to the cent); what differs is what each ERP calls those documents, where it keeps our
-external id and the amount, and what its control API reports.
+per return, the refund's place taken by the sales order of an exchange or the store credit of
+a gift card; the money equal to Loop's to the cent); what differs is what each ERP calls those
+documents, where it keeps our external id and the amount, and what its control API reports.
 """
 
 from __future__ import annotations
@@ -35,13 +35,24 @@ class Counters:
 class ErpRecords:
     system: str
     one_each: tuple[str, ...]  # return authorization, receipt, credit, refund
-    money: tuple[str, ...]  # the two that carry the refund's amount
     sales_order: str  # an exchange's replacement order, in place of the refund
+    store_credit: str  # a gift card's liability, in place of the refund (may share its type)
+
+    def documents_for(self, outcome: str) -> tuple[str, ...]:
+        """One of each, by Loop's outcome; the last is the one that settles the credit."""
+        settles = {"exchange": self.sales_order, "store_credit": self.store_credit}
+        return (*self.one_each[:3], settles.get(outcome, self.one_each[3]))
+
+    def money_for(self, outcome: str) -> tuple[str, ...]:
+        """The documents carrying Loop's figure: the credit, and what pays it out (an exchange's
+        order is priced at the new item's rate, not the credit)."""
+        credit, settles = self.documents_for(outcome)[2:]
+        return (credit,) if outcome == "exchange" else (credit, settles)
 
     @property
-    def exchange_each(self) -> tuple[str, ...]:
-        """An exchange's documents: the credit pays for a replacement order, nothing is refunded."""
-        return (*self.one_each[:3], self.sales_order)
+    def kinds(self) -> tuple[str, ...]:
+        """Every document type the audit counts, each once."""
+        return tuple(dict.fromkeys((*self.one_each, self.sales_order, self.store_credit)))
 
     control: NetSuiteSandboxControl | ErpSandboxControl
 
@@ -74,8 +85,8 @@ def _grouped(records: list[tuple[str, dict[str, Any], str | None]]) -> ByReturn:
 class NetSuiteRecords(ErpRecords):
     system = "netsuite"
     one_each = ("returnAuthorization", "itemReceipt", "creditMemo", "customerRefund")
-    money = ("creditMemo", "customerRefund")
     sales_order = "salesOrder"
+    store_credit = "customerRefund"  # to the gift card clearing account
 
     def __init__(self, control: NetSuiteSandboxControl) -> None:
         self.control = control
@@ -102,12 +113,13 @@ class SoapErpRecords(ErpRecords):
         "khaos": ("Return", "ReturnReceipt", "CreditNote", "Refund"),
         "prima": ("SalesReturn", "GoodsReceipt", "SalesCredit", "CreditPayment"),
     }
+    STORE_CREDIT = {"khaos": "AccountCredit", "prima": "CreditPayment"}  # Prima: GiftVoucher
 
     def __init__(self, system: str, control: ErpSandboxControl) -> None:
         self.system = system
         self.one_each = self.NAMES[system]
-        self.money = self.one_each[2:]
         self.sales_order = "SalesOrder"
+        self.store_credit = self.STORE_CREDIT[system]
         self.control = control
 
     async def by_return(self) -> ByReturn:

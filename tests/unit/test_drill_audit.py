@@ -1,13 +1,15 @@
-"""The drills' exact audit: one of each document per return, an exchange's sales order in place
-of its refund, and the money equal to Loop's figure to the cent."""
+"""The drills' exact audit: one of each document per return, an exchange's sales order or a gift
+card's store credit in place of the refund, and the money equal to Loop's figure to the cent."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, cast
 
 from adapters.sandbox.loop import LoopSandboxControl
 from tests.drills.audit import audit_returns
-from tests.drills.erp_records import ByReturn, NetSuiteRecords
+from tests.drills.erp_records import ByReturn, ErpRecords, NetSuiteRecords, SoapErpRecords
 
 
 class _Loop:
@@ -21,7 +23,7 @@ class _Loop:
         return {"returns": self.returns, "actions": actions}
 
 
-class _Erp(NetSuiteRecords):
+class _NetSuite(NetSuiteRecords):
     def __init__(self, found: ByReturn) -> None:
         self.found = found
 
@@ -29,14 +31,24 @@ class _Erp(NetSuiteRecords):
         return self.found
 
 
+class _Khaos(SoapErpRecords):
+    def __init__(self, found: ByReturn) -> None:
+        super().__init__("khaos", control=cast(Any, None))
+        self.found = found
+
+    async def by_return(self) -> ByReturn:
+        return self.found
+
+    def amount(self, record: dict[str, Any]) -> Decimal:
+        return Decimal(record["total"])
+
+
 def _loop_return(outcome: str) -> dict[str, Any]:
-    exchange = outcome == "exchange"
-    return {
-        "state": "closed",
-        "outcome": outcome,
-        "refund": "0.00" if exchange else "30.00",
-        "exchange_credit_total": "30.00" if exchange else "0.00",
-    }
+    """As Loop's records hold it: the outcome on the wire, each figure where it belongs."""
+    wire = {"store_credit": "credit"}.get(outcome, outcome)
+    figures = {"refund": "refund", "exchange": "exchange_credit_total", "store_credit": "gift_card"}
+    amounts = dict.fromkeys(figures.values(), "0.00")
+    return {"state": "closed", "outcome": wire, **amounts, figures[outcome]: "30.00"}
 
 
 def _docs(*types: str, total: str = "30.00") -> dict[str, list[dict[str, Any]]]:
@@ -47,9 +59,11 @@ REFUND = ("returnAuthorization", "itemReceipt", "creditMemo", "customerRefund")
 EXCHANGE = ("returnAuthorization", "itemReceipt", "creditMemo", "salesOrder")
 
 
-async def _findings(outcomes: dict[str, str], found: ByReturn) -> list[str]:
+async def _findings(
+    outcomes: dict[str, str], found: ByReturn, erp: Callable[[ByReturn], ErpRecords] = _NetSuite
+) -> list[str]:
     loop = cast(LoopSandboxControl, _Loop({rid: _loop_return(o) for rid, o in outcomes.items()}))
-    return (await audit_returns(loop, _Erp(found), list(outcomes))).findings
+    return (await audit_returns(loop, erp(found), list(outcomes))).findings
 
 
 async def test_a_refund_and_an_exchange_each_with_their_own_documents_are_clean() -> None:
@@ -72,3 +86,18 @@ async def test_a_refund_with_a_sales_order_or_an_exchange_credit_off_by_a_cent_i
     findings = await _findings({"1": "refund", "2": "exchange"}, found)
     assert findings[0].startswith("1: ERP documents") and "'salesOrder': 1" in findings[0]
     assert findings[1:] == ["2: creditMemo 29.99 != Loop refund 30.00"]
+
+
+async def test_store_credit_is_the_erp_s_own_document_equal_to_loop_s_gift_card() -> None:
+    # NetSuite refunds the credit memo to the gift card clearing account: a customerRefund
+    assert await _findings({"1": "store_credit"}, {"1": _docs(*REFUND)}) == []
+    short = _docs(*REFUND[:3]) | {"customerRefund": [{"total": "25.00"}]}
+    assert await _findings({"1": "store_credit"}, {"1": short}) == [
+        "1: customerRefund 25.00 != Loop refund 30.00"
+    ]
+    # Khaos puts it on account: an AccountCredit, and a Refund as well is paying twice
+    khaos = ("Return", "ReturnReceipt", "CreditNote", "AccountCredit")
+    assert await _findings({"1": "store_credit"}, {"1": _docs(*khaos)}, _Khaos) == []
+    twice = _docs(*khaos, "Refund")
+    [finding] = await _findings({"1": "store_credit"}, {"1": twice}, _Khaos)
+    assert finding.startswith("1: ERP documents") and "'Refund': 1" in finding

@@ -26,6 +26,7 @@ WIRE_OUTCOMES = {
     "keep_item": "keep_item",
     "donate": "donate",
 }
+OUTCOME_OF_WIRE = {wire: outcome for outcome, wire in WIRE_OUTCOMES.items()}
 REFUND_LIKE = frozenset({"refund", "keep_item", "donate"})  # money back to the original tender
 COUNTRIES = {"GB": "United Kingdom", "US": "United States"}
 

@@ -16,6 +16,7 @@ from adapters.sandbox.catalog import Catalog
 from adapters.sandbox.loop import payloads
 from adapters.sandbox.loop.errors import coded, not_found
 from adapters.sandbox.loop.returns import (
+    OUTCOME_OF_WIRE,
     REFUND_LIKE,
     IdPool,
     ReturnSpec,
@@ -27,7 +28,6 @@ from adapters.sandbox.loop.webhooks import WebhookDispatcher
 
 STATES = ("open", "review", "closed", "cancelled", "expired")
 DEFAULT_LIST_STATES = frozenset({"open", "closed", "expired"})
-_OUTCOME_OF_WIRE = {"credit": "store_credit"}
 
 
 def now() -> datetime:
@@ -270,7 +270,7 @@ class LoopState:
 
 def _outcome(stored: Stored) -> str:
     wire = stored.obj["outcome"]
-    return _OUTCOME_OF_WIRE.get(wire, wire)
+    return OUTCOME_OF_WIRE.get(wire, wire)
 
 
 def _num(stored: Stored) -> tuple[int, str]:
