@@ -28,6 +28,7 @@ import pytest
 from adapters.sandbox.server import ServedApp
 from adapters.store import Store
 from tests.bench.report import machine, publish, table
+from tests.bench.targets import mix
 from tests.drills.chaos import Traffic, timed_drill
 from tests.drills.fuzz import draw_cases, fuzz_ingress
 from tests.drills.redelivery import redelivery_drill
@@ -80,14 +81,6 @@ def chaos_row(c: dict[str, Any]) -> list[str]:
         f"(each unfinished return also counts as open in Loop); ERP documents "
         f"{c['erp_documents']}; faults injected {c['erp_faults_injected']}",
     ]
-
-
-def mix(c: dict[str, Any]) -> str:
-    """Runs before 2026-12-07 were all refunds and did not say so."""
-    outcomes = c.get("outcomes")
-    if not outcomes:
-        return " (all refunds)"
-    return " (" + ", ".join(f"{n} {o.replace('_', ' ')}" for o, n in outcomes.items()) + ")"
 
 
 async def quiet() -> dict[str, Any]:

@@ -157,6 +157,14 @@ def latency(f: Figures) -> list[Row]:
     ]
 
 
+def mix(c: Figures) -> str:
+    """The outcomes a chaos run asked for; runs before 2026-12-07 were all refunds."""
+    outcomes = c.get("outcomes")
+    if not outcomes:
+        return " (all refunds)"
+    return " (" + ", ".join(f"{n:,} {o.replace('_', ' ')}" for o, n in outcomes.items()) + ")"
+
+
 def _chaos_verdict(runs: list[Figures]) -> str:
     """Met when every run is clean at the issue's size; clean but smaller is only partly."""
     if not all(c["clean"] and not c["did_not_finish"] and not c["findings"] for c in runs):
@@ -174,7 +182,8 @@ def drills(f: Figures) -> list[Row]:
         Row(
             f"{DRILL_SIZE:,} returns through worker SIGKILLs, server restarts and 20% ERP faults: "
             "exact audit",
-            f"{chaos['returns']:,} returns, {kills} SIGKILLs, {restarts} server restarts, "
+            f"{chaos['returns']:,} returns{mix(chaos)}, {kills} SIGKILLs, "
+            f"{restarts} server restarts, "
             f"{sum(chaos['erp_faults_injected'].values()):,} ERP faults; "
             f"{chaos['did_not_finish']} unfinished, {len(chaos['findings'])} audit findings",
             _chaos_verdict([chaos]),
@@ -205,7 +214,7 @@ def drills(f: Figures) -> list[Row]:
 def erp_drills(f: Figures) -> list[Row]:
     runs = f["runs"]
     each = "; ".join(
-        f"{ERP_NAMES.get(c['erp_system'], c['erp_system'])} {c['returns']:,} returns, "
+        f"{ERP_NAMES.get(c['erp_system'], c['erp_system'])} {c['returns']:,} returns{mix(c)}, "
         f"{c['did_not_finish']} unfinished, {len(c['findings'])} audit findings"
         for c in runs
     )
