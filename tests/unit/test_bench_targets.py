@@ -142,3 +142,12 @@ def test_the_section_replaces_only_its_own_markers(tmp_path: Path, present: bool
     text = doc.read_text()
     assert text.count("<!-- bench_targets:start -->") == 1 and "STALE-TABLE" not in text
     assert "before" in text and "after" in text and "| target (issue 9) |" in text
+
+
+def test_a_chaos_run_names_the_outcomes_it_asked_for() -> None:
+    f = _figures("bench_erp_drills")
+    f["runs"][0]["outcomes"] = {"refund": 6_000, "exchange": 2_000, "store_credit": 2_000}
+    measured = targets.BENCHES["bench_erp_drills"](f)[0].measured
+    assert "returns (6,000 refund, 2,000 exchange, 2,000 store credit)" in measured
+    del f["runs"][0]["outcomes"]
+    assert "returns (all refunds)" in targets.BENCHES["bench_erp_drills"](f)[0].measured
