@@ -100,6 +100,11 @@ def timeline_command(
     """Where one return's time went: gates, the ERP and its retries, waiting for workers."""
     if (return_id is None) == (file is None):
         raise typer.BadParameter("give a RETURN_ID or --file, not both")
+    if exchange and file is not None:
+        raise typer.BadParameter(
+            "--exchange reads a return's child from Temporal; an exported "
+            "child history is a --file of its own"
+        )
 
     async def fetch() -> tuple[str, list[Any], str | None]:
         """The history, and for an open return fetched from Temporal the state it waits in."""

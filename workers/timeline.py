@@ -115,22 +115,25 @@ def children(events: list[HistoryEvent]) -> list[ChildLine]:
             continue
         a = e.start_child_workflow_execution_initiated_event_attributes
         end = ends.get(e.event_id)
-        outcome = "running"
-        if end is not None:
-            name = EventType.Name(end.event_type).removeprefix("EVENT_TYPE_")
-            outcome = name.removeprefix("CHILD_WORKFLOW_EXECUTION_").lower().replace("_", " ")
-            if end.event_type == _T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
-                outcome = "start failed"
         out.append(
             ChildLine(
                 a.workflow_id,
                 a.workflow_type.name,
                 at(e),
                 at(end) if end is not None else None,
-                outcome,
+                _child_outcome(end),
             )
         )
     return out
+
+
+def _child_outcome(end: HistoryEvent | None) -> str:
+    if end is None:
+        return "running"
+    if end.event_type == _T.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED:
+        return "start failed"  # e.g. a workflow with its id already running
+    name = EventType.Name(end.event_type).removeprefix("EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_")
+    return name.lower().replace("_", " ")
 
 
 def closed_at(events: list[HistoryEvent]) -> float | None:

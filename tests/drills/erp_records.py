@@ -37,6 +37,7 @@ class ErpRecords:
     one_each: tuple[str, ...]  # return authorization, receipt, credit, refund
     sales_order: str  # an exchange's replacement order, in place of the refund
     store_credit: str  # a gift card's liability, in place of the refund (may share its type)
+    control: NetSuiteSandboxControl | ErpSandboxControl
 
     def documents_for(self, outcome: str) -> tuple[str, ...]:
         """One of each, by Loop's outcome; the last is the one that settles the credit."""
@@ -53,8 +54,6 @@ class ErpRecords:
     def kinds(self) -> tuple[str, ...]:
         """Every document type the audit counts, each once."""
         return tuple(dict.fromkeys((*self.one_each, self.sales_order, self.store_credit)))
-
-    control: NetSuiteSandboxControl | ErpSandboxControl
 
     async def faults(self, **config: Any) -> None:
         """See adapters/sandbox/faults.FaultConfig; no arguments turns them off."""

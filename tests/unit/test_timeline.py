@@ -3,11 +3,15 @@ nothing scheduled named by what ended it (a gate's update or signal, a timer, th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
+from typer.testing import CliRunner
 
 from tests.bench.critical_path import summary
+from workers.cli import app
 from workers.timeline import (
     ACTIVITY_QUEUED,
     ACTIVITY_RUNNING,
@@ -201,3 +205,12 @@ def test_a_running_child_is_waited_for_until_now() -> None:
     assert line.phases[waiting_for_child("ExchangeOrderWorkflow")] == pytest.approx(29_800 - 400)
     assert STILL_WAITING not in line.phases
     assert [(c.outcome, c.ended) for c in line.children] == [("running", None)]
+
+
+def test_the_command_refuses_an_exchange_of_an_exported_history(tmp_path: Path) -> None:
+    exported = tmp_path / "return-1673.json"
+    exported.write_text("{}")
+    args = ["timeline", "--file", str(exported), "--exchange"]
+    answer = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert answer.exit_code == 2
+    assert "--file of its own" in answer.output
