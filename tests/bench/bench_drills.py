@@ -88,7 +88,7 @@ async def quiet() -> dict[str, Any]:
         async with open_stack(
             Path(tmp), orders=2 * REDELIVERY, auto_approve_below=Decimal(1_000_000)
         ) as stack:
-            redelivered = await redelivery_drill(stack, REDELIVERY)
+            redelivered = await redelivery_drill(stack, REDELIVERY, outcomes=OUTCOMES)
             drawn = draw_cases(FUZZ)
             store = Store.from_url(f"sqlite:///{Path(tmp) / 'fuzz.db'}")
             store.create_all()
@@ -100,6 +100,7 @@ async def quiet() -> dict[str, Any]:
     return {
         "redelivery": {
             "returns_per_group": REDELIVERY,
+            "outcomes_in_turn": list(OUTCOMES),
             "deliveries_shuffled": redelivered.deliveries,
             "end_states_differing": differing,
             "audit_findings": redelivered.audit.findings[:10],

@@ -73,13 +73,13 @@ async def create_returns(
 ) -> list[dict[str, Any]]:
     """`n` returns in Loop, the k-th asking for `outcomes[k % len(outcomes)]`, so an exchange's
     child and sales order, and a gift card's store credit, go through the same disruptions."""
-    created: list[dict[str, Any]] = []
+    created: list[dict[str, Any]] = [{} for _ in range(n)]
 
     async def one(k: int) -> None:
-        created.append(await stack.create_return(outcome=outcomes[k % len(outcomes)]))
+        created[k] = await stack.create_return(outcome=outcomes[k % len(outcomes)])
 
     await bounded(list(range(n)), limit, one)
-    return created
+    return created  # in k order, so two groups of one mix pair up return by return
 
 
 async def deliver_created(

@@ -45,18 +45,21 @@ class RedeliveryResult:
     audit: Audit
 
 
-async def loop_history(stack: Stack, n: int) -> list[str]:
+async def loop_history(stack: Stack, n: int, outcomes: tuple[str, ...]) -> list[str]:
     """n returns that were created and shipped in Loop (their webhooks not yet delivered)."""
-    returns = await create_returns(stack, n)
+    returns = await create_returns(stack, n, outcomes=outcomes)
     for r in returns:
         await stack.loop.label(r["id"], "in_transit", tracking_number=f"TRK{r['id']}")
         await stack.loop.label(r["id"], "delivered")
     return [r["id"] for r in returns]
 
 
-async def redelivery_drill(stack: Stack, n: int, seed: int = 11) -> RedeliveryResult:
-    clean_ids = await loop_history(stack, n)
-    shuffled_ids = await loop_history(stack, n)
+async def redelivery_drill(
+    stack: Stack, n: int, seed: int = 11, outcomes: tuple[str, ...] = ("refund",)
+) -> RedeliveryResult:
+    """Both groups ask for `outcomes` in the same turn, so the k-th of each pair up."""
+    clean_ids = await loop_history(stack, n, outcomes)
+    shuffled_ids = await loop_history(stack, n, outcomes)
     records = await stack.loop.records()
     courier = Courier(stack.ingress_url)
     try:
