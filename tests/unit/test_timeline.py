@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from tests.bench.critical_path import summary
 from workers.cli import app
+from workers.replay import load_history
 from workers.timeline import (
     ACTIVITY_QUEUED,
     ACTIVITY_RUNNING,
@@ -214,3 +215,19 @@ def test_the_command_refuses_an_exchange_of_an_exported_history(tmp_path: Path) 
     answer = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
     assert answer.exit_code == 2
     assert "--file of its own" in answer.output
+
+
+def test_a_saved_exchange_history_shows_its_child_and_adds_up() -> None:
+    histories = Path(__file__).parents[1] / "histories"
+    parent = list(load_history(histories / "exchange.json").events)
+    line = timeline(parent, now=0.0)
+    assert line.ended is not None
+    assert line.total_ms == pytest.approx((line.ended - line.started) * 1000)
+    (child,) = line.children
+    assert (child.workflow_id, child.outcome) == ("exchange-h-exchange", "completed")
+    assert child.ended is not None
+    waited = line.phases[waiting_for_child("ExchangeOrderWorkflow")]
+    assert 0 < waited <= (child.ended - child.started) * 1000
+    own = timeline(list(load_history(histories / "exchange_child.json").events), now=0.0)
+    assert {a.name for a in own.activities} == {"erp.check_availability", "erp.create_sales_order"}
+    assert own.children == []
