@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.requests import ClientDisconnect
 
 from adapters.erp import soap
 from adapters.sandbox.erp_ledger import ErpWorld
@@ -79,7 +80,11 @@ def create_soap_sandbox(
     @app.post(service.path)
     async def endpoint(request: Request) -> Response:
         try:
-            call = soap.read_call(await request.body())
+            body = await request.body()
+        except ClientDisconnect:  # the caller hung up mid-request (a killed worker): nobody
+            return Response(status_code=499)  # to answer, and nothing was read or written
+        try:
+            call = soap.read_call(body)
         except soap.XmlError as exc:
             return fault(f"Malformed SOAP request: {exc}", "Client")
         refused = service.authenticate(call)
