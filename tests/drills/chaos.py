@@ -68,6 +68,11 @@ async def bounded(items: list[Any], limit: int, work: Callable[[Any], Awaitable[
     await asyncio.gather(*(one(i) for i in items))
 
 
+def outcome_of(k: int, outcomes: tuple[str, ...]) -> str:
+    """The outcome the k-th return of a drill asks for: the mix in turn."""
+    return outcomes[k % len(outcomes)]
+
+
 async def create_returns(
     stack: Stack, n: int, limit: int = 20, outcomes: tuple[str, ...] = ("refund",)
 ) -> list[dict[str, Any]]:
@@ -76,7 +81,7 @@ async def create_returns(
     created: list[dict[str, Any]] = [{} for _ in range(n)]
 
     async def one(k: int) -> None:
-        created[k] = await stack.create_return(outcome=outcomes[k % len(outcomes)])
+        created[k] = await stack.create_return(outcome=outcome_of(k, outcomes))
 
     await bounded(list(range(n)), limit, one)
     return created  # in k order, so two groups of one mix pair up return by return
@@ -119,8 +124,7 @@ class Traffic:
 
     def count(self, outcome: str) -> int:
         """How many of the returns ask for `outcome`."""
-        cycle = self.outcomes
-        return sum(cycle[k % len(cycle)] == outcome for k in range(self.returns))
+        return sum(outcome_of(k, self.outcomes) == outcome for k in range(self.returns))
 
     async def start(self, stack: Stack) -> list[dict[str, Any]]:
         """The ERP's faults on, then the returns created in Loop."""
