@@ -38,6 +38,11 @@ class Driver(ABC):
     @abstractmethod
     async def lose_next_writes(self, count: int) -> None: ...
 
+    async def answers_lost(self) -> int:
+        """Writes the sandbox committed but answered as failed: proof a test lost one."""
+        lost: int = (await self.control.dump())["lostAnswers"]["lost"]
+        return lost
+
     @abstractmethod
     async def stock(self, item_id: str, place: Place) -> int: ...
 

@@ -128,6 +128,7 @@ async def test_return_authorization_is_created_once(erp: Driver) -> None:
 async def test_a_lost_answer_is_retried_into_the_same_document(erp: Driver) -> None:
     await erp.lose_next_writes(1)
     _, ra, _ = await authorized(erp, "9102")
+    assert await erp.answers_lost() == 1
     records = await erp.documents(ErpDocumentKind.RETURN_AUTHORIZATION, "9102")
     assert len(records) == 1 and ra.id
 
@@ -270,6 +271,7 @@ async def test_a_lost_refund_answer_leaves_one_refund(erp: Driver) -> None:
             amount=credit.amount,
         )
     )
+    assert await erp.answers_lost() == 1
     [recorded] = await erp.documents(ErpDocumentKind.CUSTOMER_REFUND, "9306")
     assert refund.kind is ErpDocumentKind.CUSTOMER_REFUND
     assert refund.id in (recorded.get("id"), recorded.get("code"))
@@ -290,6 +292,26 @@ async def test_store_credit_posts_a_liability(erp: Driver) -> None:
     assert doc.kind is ErpDocumentKind.STORE_CREDIT and again.id == doc.id
     assert len(await erp.documents(ErpDocumentKind.STORE_CREDIT, "9305")) == 1
     assert await erp.documents(ErpDocumentKind.CUSTOMER_REFUND, "9305") == []
+
+
+async def test_a_lost_store_credit_answer_leaves_one_store_credit(erp: Driver) -> None:
+    order, _, credit = await credited(erp, "9307")
+    assert credit.amount is not None
+    await erp.lose_next_writes(1)
+    doc = await erp.adapter.issue_store_credit(
+        StoreCreditRequest(
+            external_id=external_id("9307", "sc"),
+            credit_id=credit.id,
+            customer_id=order.customer_id,
+            amount=credit.amount,
+            gift_card_reference="GC-9307",
+        )
+    )
+    assert await erp.answers_lost() == 1
+    [recorded] = await erp.documents(ErpDocumentKind.STORE_CREDIT, "9307")
+    assert doc.kind is ErpDocumentKind.STORE_CREDIT
+    assert doc.id in (recorded.get("id"), recorded.get("code"))
+    assert await erp.documents(ErpDocumentKind.CUSTOMER_REFUND, "9307") == []
 
 
 # --- exchanges and closing ------------------------------------------------------------------
@@ -315,6 +337,18 @@ async def test_availability_then_an_exchange_order(erp: Driver) -> None:
     again = await erp.adapter.create_sales_order(exchange("9401", order, wanted))
     assert doc.kind is ErpDocumentKind.SALES_ORDER and again.id == doc.id
     assert len(await erp.documents(ErpDocumentKind.SALES_ORDER, "9401")) == 1
+
+
+async def test_a_lost_exchange_order_answer_leaves_one_sales_order(erp: Driver) -> None:
+    """The exchange's write that only the ERP's reference can de-duplicate: a sales order."""
+    order = await erp.adapter.find_sales_order(OrderRef(order_name=ORDER))
+    wanted = (await erp.adapter.resolve_items(["TEE-BLK-L"]))["TEE-BLK-L"]
+    await erp.lose_next_writes(1)
+    doc = await erp.adapter.create_sales_order(exchange("9403", order, wanted))
+    assert await erp.answers_lost() == 1
+    [recorded] = await erp.documents(ErpDocumentKind.SALES_ORDER, "9403")
+    assert doc.kind is ErpDocumentKind.SALES_ORDER
+    assert doc.id in (recorded.get("id"), recorded.get("code"))
 
 
 async def test_no_exchange_order_for_an_item_that_is_not_sellable(erp: Driver) -> None:
