@@ -86,6 +86,7 @@ class NetSuiteRecords(ErpRecords):
     one_each = ("returnAuthorization", "itemReceipt", "creditMemo", "customerRefund")
     sales_order = "salesOrder"
     store_credit = "customerRefund"  # to the gift card clearing account
+    control: NetSuiteSandboxControl
 
     def __init__(self, control: NetSuiteSandboxControl) -> None:
         self.control = control
@@ -113,6 +114,7 @@ class SoapErpRecords(ErpRecords):
         "prima": ("SalesReturn", "GoodsReceipt", "SalesCredit", "CreditPayment"),
     }
     STORE_CREDIT = {"khaos": "AccountCredit", "prima": "CreditPayment"}  # Prima: GiftVoucher
+    control: ErpSandboxControl
 
     def __init__(self, system: str, control: ErpSandboxControl) -> None:
         self.system = system
