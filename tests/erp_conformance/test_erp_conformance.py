@@ -259,6 +259,16 @@ async def test_refund_against_the_credit(erp: Driver, storefront_reference: str 
     assert len(await erp.documents(ErpDocumentKind.CUSTOMER_REFUND, rid)) == 1
 
 
+async def assert_the_one_recorded(
+    erp: Driver, kind: ErpDocumentKind, rid: str, doc: ErpDocument
+) -> None:
+    """After a lost answer: one document in the sandbox, and it is the one the adapter gave."""
+    assert await erp.answers_lost() == 1
+    [recorded] = await erp.documents(kind, rid)
+    assert doc.kind is kind
+    assert doc.id in (recorded.get("id"), recorded.get("code"))
+
+
 async def test_a_lost_refund_answer_leaves_one_refund(erp: Driver) -> None:
     order, _, credit = await credited(erp, "9306")
     assert credit.amount is not None
@@ -271,22 +281,23 @@ async def test_a_lost_refund_answer_leaves_one_refund(erp: Driver) -> None:
             amount=credit.amount,
         )
     )
-    assert await erp.answers_lost() == 1
-    [recorded] = await erp.documents(ErpDocumentKind.CUSTOMER_REFUND, "9306")
-    assert refund.kind is ErpDocumentKind.CUSTOMER_REFUND
-    assert refund.id in (recorded.get("id"), recorded.get("code"))
+    await assert_the_one_recorded(erp, ErpDocumentKind.CUSTOMER_REFUND, "9306", refund)
+
+
+def store_credit(rid: str, order: ErpOrder, credit: ErpDocument) -> StoreCreditRequest:
+    assert credit.amount is not None
+    return StoreCreditRequest(
+        external_id=external_id(rid, "sc"),
+        credit_id=credit.id,
+        customer_id=order.customer_id,
+        amount=credit.amount,
+        gift_card_reference=f"GC-{rid}",
+    )
 
 
 async def test_store_credit_posts_a_liability(erp: Driver) -> None:
     order, _, credit = await credited(erp, "9305")
-    assert credit.amount is not None
-    request = StoreCreditRequest(
-        external_id=external_id("9305", "sc"),
-        credit_id=credit.id,
-        customer_id=order.customer_id,
-        amount=credit.amount,
-        gift_card_reference="GC-9305",
-    )
+    request = store_credit("9305", order, credit)
     doc = await erp.adapter.issue_store_credit(request)
     again = await erp.adapter.issue_store_credit(request)
     assert doc.kind is ErpDocumentKind.STORE_CREDIT and again.id == doc.id
@@ -296,21 +307,9 @@ async def test_store_credit_posts_a_liability(erp: Driver) -> None:
 
 async def test_a_lost_store_credit_answer_leaves_one_store_credit(erp: Driver) -> None:
     order, _, credit = await credited(erp, "9307")
-    assert credit.amount is not None
     await erp.lose_next_writes(1)
-    doc = await erp.adapter.issue_store_credit(
-        StoreCreditRequest(
-            external_id=external_id("9307", "sc"),
-            credit_id=credit.id,
-            customer_id=order.customer_id,
-            amount=credit.amount,
-            gift_card_reference="GC-9307",
-        )
-    )
-    assert await erp.answers_lost() == 1
-    [recorded] = await erp.documents(ErpDocumentKind.STORE_CREDIT, "9307")
-    assert doc.kind is ErpDocumentKind.STORE_CREDIT
-    assert doc.id in (recorded.get("id"), recorded.get("code"))
+    doc = await erp.adapter.issue_store_credit(store_credit("9307", order, credit))
+    await assert_the_one_recorded(erp, ErpDocumentKind.STORE_CREDIT, "9307", doc)
     assert await erp.documents(ErpDocumentKind.CUSTOMER_REFUND, "9307") == []
 
 
@@ -345,10 +344,7 @@ async def test_a_lost_exchange_order_answer_leaves_one_sales_order(erp: Driver) 
     wanted = (await erp.adapter.resolve_items(["TEE-BLK-L"]))["TEE-BLK-L"]
     await erp.lose_next_writes(1)
     doc = await erp.adapter.create_sales_order(exchange("9403", order, wanted))
-    assert await erp.answers_lost() == 1
-    [recorded] = await erp.documents(ErpDocumentKind.SALES_ORDER, "9403")
-    assert doc.kind is ErpDocumentKind.SALES_ORDER
-    assert doc.id in (recorded.get("id"), recorded.get("code"))
+    await assert_the_one_recorded(erp, ErpDocumentKind.SALES_ORDER, "9403", doc)
 
 
 async def test_no_exchange_order_for_an_item_that_is_not_sellable(erp: Driver) -> None:
