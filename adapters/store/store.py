@@ -39,6 +39,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col
 from sqlmodel import select as sm_select
 
+from adapters.store.prompt_write import write_promptly
 from adapters.store.tables import (
     TABLES,
     WEBHOOK_BODY_LIMIT,
@@ -459,9 +460,16 @@ class Store:
         for delivery in deliveries:
             values = _webhook_values(delivery)
             shapes.setdefault(frozenset(values), []).append(values)
-        with self.engine.begin() as conn:
+
+        def insert(conn: Connection) -> None:
             for keys, rows in shapes.items():
                 conn.execute(self.upsert(_WEBHOOKS, ("id",), keys), rows)
+
+        if self.engine.dialect.name == "sqlite":  # the ingress waits on this commit
+            write_promptly(self.engine, insert, SQLITE_BUSY_TIMEOUT_MS)
+        else:
+            with self.engine.begin() as conn:
+                insert(conn)
 
     def get_webhook(self, id: str) -> WebhookRow | None:
         with Session(self.engine) as session:
