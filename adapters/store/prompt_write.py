@@ -11,8 +11,8 @@ writes a caller is waiting on: everyone else keeps SQLite's handler.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable
+from time import monotonic, sleep
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
@@ -26,11 +26,16 @@ def _busy(err: OperationalError) -> bool:
 
 
 def write_promptly(engine: Engine, work: Callable[[Connection], None], timeout_ms: int) -> None:
-    """Run `work` in one transaction, retried whole while another connection holds the lock.
+    """Run `work` in one transaction, on SQLite retried whole while another connection holds
+    the lock (PostgreSQL waits for row locks, not a file lock: one plain transaction).
 
     The connection's busy_timeout is off for the attempt and put back before it returns to
     the pool, so no other caller inherits it."""
-    deadline = time.monotonic() + timeout_ms / 1000
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            work(conn)
+        return
+    deadline = monotonic() + timeout_ms / 1000
     with engine.connect() as conn:
         pooled = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
         conn.exec_driver_sql("PRAGMA busy_timeout=0")
@@ -42,9 +47,9 @@ def write_promptly(engine: Engine, work: Callable[[Connection], None], timeout_m
                         work(conn)
                     return
                 except OperationalError as err:
-                    if not _busy(err) or time.monotonic() >= deadline:
+                    if not _busy(err) or monotonic() >= deadline:
                         raise
-                time.sleep(POLL_S)
+                sleep(POLL_S)
         finally:
             conn.exec_driver_sql(f"PRAGMA busy_timeout={pooled}")
             conn.commit()

@@ -465,11 +465,7 @@ class Store:
             for keys, rows in shapes.items():
                 conn.execute(self.upsert(_WEBHOOKS, ("id",), keys), rows)
 
-        if self.engine.dialect.name == "sqlite":  # the ingress waits on this commit
-            write_promptly(self.engine, insert, SQLITE_BUSY_TIMEOUT_MS)
-        else:
-            with self.engine.begin() as conn:
-                insert(conn)
+        write_promptly(self.engine, insert, SQLITE_BUSY_TIMEOUT_MS)  # the ingress waits on it
 
     def get_webhook(self, id: str) -> WebhookRow | None:
         with Session(self.engine) as session:

@@ -61,7 +61,7 @@ def test_a_held_lock_is_asked_for_every_millisecond_until_it_is_free(
         if len(sleeps) == 3:
             other.execute("COMMIT")  # the holder lets go while the writer waits
 
-    monkeypatch.setattr(prompt_write.time, "sleep", sleep)
+    monkeypatch.setattr(prompt_write, "sleep", sleep)
     store.record_webhooks([_delivery(1), _delivery(2)])
 
     assert sleeps == [prompt_write.POLL_S] * 3
@@ -92,7 +92,7 @@ def test_an_error_other_than_a_held_lock_is_raised_at_once(
 ) -> None:
     store, _ = db
     sleeps: list[float] = []
-    monkeypatch.setattr(prompt_write.time, "sleep", sleeps.append)
+    monkeypatch.setattr(prompt_write, "sleep", sleeps.append)
 
     def broken(conn: Connection) -> None:
         conn.execute(text("INSERT INTO no_such_table VALUES (1)"))
