@@ -81,7 +81,7 @@ def ok(received: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in received if r["answered"] == 200]
 
 
-async def test_signed_webhooks_arrive_in_order_and_verify(
+async def test_every_signed_webhook_arrives_once_and_verifies(
     loop_control: LoopSandboxControl,
     loop_client: LoopClient,
     receiver: Receiver,
@@ -91,15 +91,19 @@ async def test_signed_webhooks_arrive_in_order_and_verify(
     rid = (await loop_control.create_return("#1001", outcome="store_credit"))["id"]
     assert await loop_client.process_return(rid)
     await loop_control.flush()
-    triggers = []
+    by_trigger: dict[str, bytes] = {}
     for hit in receiver.received:
         assert hit["valid"] and hit["content_type"] == "application/json"
         event = parse_webhook(hit["raw"], datetime.now(UTC))
         assert event.return_id == rid
-        triggers.append(event.trigger)
-    assert triggers == ["return.created", "return.updated", "return.closed", "giftcard.requested"]
+        assert event.trigger not in by_trigger
+        by_trigger[event.trigger] = hit["raw"]
+    # Loop promises no order (each subscription delivers on its own), so none is asserted
+    assert sorted(by_trigger) == sorted(
+        ["return.created", "return.updated", "return.closed", "giftcard.requested"]
+    )
     assert (
-        b"https:\\/\\/" in receiver.received[0]["raw"]
+        b"https:\\/\\/" in by_trigger["return.created"]
     )  # PHP-style escaped slashes, signed as sent
     records = await loop_control.records()
     sent = {e["digest"] for e in records["webhook_events"]}
