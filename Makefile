@@ -35,7 +35,7 @@ histories: $(STAMP)  ## record the saved histories CI replays (only for new path
 
 .PHONY: bench
 BENCHES ?= bench_overhead bench_erp_ceiling bench_ingress bench_latency bench_scale bench_drills \
-	bench_erp_drills
+	bench_erp_drills bench_store_drills
 bench: $(STAMP)  ## benchmarks and drills at size: docs/performance.md and docs/bench/*.json
 	for b in $(BENCHES); do $(BIN)/python -m tests.bench.$$b || exit 1; done
 	$(BIN)/python -m tests.bench.targets

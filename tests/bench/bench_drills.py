@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from adapters.sandbox.server import ServedApp
 from adapters.store import Store
@@ -33,6 +34,7 @@ from tests.drills.chaos import Traffic, timed_drill
 from tests.drills.fuzz import draw_cases, fuzz_ingress
 from tests.drills.redelivery import redelivery_drill
 from tests.drills.stack import open_stack
+from tests.drills.store_audit import store_findings
 from workers.ingress import create_ingress
 
 RETURNS = int(os.environ.get("BENCH_DRILL_RETURNS", "300"))
@@ -47,10 +49,17 @@ REDELIVERY = int(os.environ.get("BENCH_REDELIVERY_RETURNS", "50"))
 pytestmark = pytest.mark.bench
 
 
-async def chaos(returns: int = RETURNS, erp_system: str = "netsuite") -> dict[str, Any]:
+async def chaos(
+    returns: int = RETURNS, erp_system: str = "netsuite", store_url: str | None = None
+) -> dict[str, Any]:
+    """The timed chaos drill, audited in the ERP, in Loop and in the store's own audit trail; the
+    store is the stack's SQLite file unless `store_url` names an empty database."""
     traffic = Traffic(returns, outcomes=OUTCOMES)
     with tempfile.TemporaryDirectory(prefix="bench-chaos-") as tmp:
-        async with open_stack(Path(tmp), orders=returns, erp_system=erp_system) as stack:
+        async with open_stack(
+            Path(tmp), orders=returns, erp_system=erp_system, store_url=store_url
+        ) as stack:
+            store = make_url(stack.settings.store_url).get_backend_name()
             result = await timed_drill(
                 stack,
                 traffic,
@@ -59,10 +68,17 @@ async def chaos(returns: int = RETURNS, erp_system: str = "netsuite") -> dict[st
                 every=EVERY,
                 concurrency=CONCURRENCY,
             )
+            in_store = store_findings(stack.settings.store_url, returns)
+    summary = result.summary()
     return {
-        **result.summary(),
+        **summary,
+        "findings": (summary["findings"] + in_store)[:40],
+        "other_findings": summary["other_findings"] + len(in_store),
+        "store_findings": len(in_store),
+        "clean": summary["clean"] and not in_store,
         "concurrency": CONCURRENCY,
         "erp_system": erp_system,
+        "store": store,
         "outcomes": {o: traffic.count(o) for o in dict.fromkeys(OUTCOMES)},
     }
 
@@ -78,9 +94,17 @@ def chaos_row(c: dict[str, Any]) -> list[str]:
         f"429/5xx/timeout, {c['erp_lost_answers']} lost answers",
         f"{c['returns']} returns{mix(c)}, {c.get('concurrency', 50)} in flight, {c['seconds']} s",
         f"**{stuck} returns did not finish**, {other} other audit findings "
-        f"(each unfinished return also counts as open in Loop); ERP documents "
+        f"(each unfinished return also counts as open in Loop){_store_part(c)}; ERP documents "
         f"{c['erp_documents']}; faults injected {c['erp_faults_injected']}",
     ]
+
+
+def _store_part(c: dict[str, Any]) -> str:
+    """Runs since 2026-12-07 13:30 also audit the store's trail; older ones did not."""
+    if "store_findings" not in c:
+        return ""
+    store = c.get("store", "sqlite")
+    return f", {c['store_findings']} of them in the store's audit trail ({store})"
 
 
 async def quiet() -> dict[str, Any]:
