@@ -22,6 +22,7 @@ import pytest
 
 from tests.bench.bench_drills import chaos, chaos_row
 from tests.bench.report import machine, publish, table
+from tests.bench.targets import ERP_NAMES
 from tests.pg import pg_database
 
 RETURNS = int(os.environ.get("BENCH_STORE_DRILL_RETURNS", "300"))
@@ -37,13 +38,14 @@ async def measure() -> dict[str, Any]:
 
 def markdown(f: dict[str, Any]) -> str:
     c = f["chaos"]
+    erp = ERP_NAMES.get(c["erp_system"], c["erp_system"])
     return f"""
-{table(["store", "ERP", "drill", "size", "result"], [[c["store"], c["erp_system"], *chaos_row(c)]])}
+{table(["store", "ERP", "drill", "size", "result"], [[c["store"], erp, *chaos_row(c)]])}
 
 The same timed drill and exact audit as bench_drills, with the store (projection, audit trail,
 webhook log, approvals, exception cases) in a fresh PostgreSQL database instead of the SQLite
 file: the ingress (in the driving process) and the worker each hold a connection pool, and
-every worker SIGKILL drops the worker's connections mid-transaction.
+every worker SIGKILL drops the worker's connections with whatever transaction they had open.
 
 Disruptions (seconds from start): {"; ".join(c["disruptions"])}.
 """

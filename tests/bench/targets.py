@@ -20,7 +20,7 @@ INGRESS_RATE = 200.0
 SCALE_TARGET = 100_000
 DRILL_SIZE = 10_000
 FUZZ_CASES = 10_000
-ERP_NAMES = {"khaos": "Khaos Control", "prima": "Prima"}
+ERP_NAMES = {"netsuite": "NetSuite", "khaos": "Khaos Control", "prima": "Prima"}
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,23 @@ def erp_drills(f: Figures) -> list[Row]:
     ]
 
 
+def store_drills(f: Figures) -> list[Row]:
+    c = f["chaos"]
+    erp = ERP_NAMES.get(c["erp_system"], c["erp_system"])
+    return [
+        Row(
+            "the same chaos drill with the store on PostgreSQL (beyond the issue's list): exact "
+            "audit, the store's trail included",
+            f"{c['returns']:,} returns{mix(c)} on {erp}, "
+            f"{sum('SIGKILL' in d for d in c['disruptions'])} SIGKILLs; {c['did_not_finish']} "
+            f"unfinished, {len(c['findings'])} audit findings "
+            f"({c.get('store_findings', '?')} in the store's trail)",
+            _chaos_verdict([c]),
+            _when(f, "bench_store_drills"),
+        )
+    ]
+
+
 BENCHES: dict[str, Callable[[Figures], list[Row]]] = {
     "bench_overhead": overhead,
     "bench_erp_ceiling": erp_ceiling,
@@ -237,6 +254,7 @@ BENCHES: dict[str, Callable[[Figures], list[Row]]] = {
     "bench_latency": latency,
     "bench_drills": drills,
     "bench_erp_drills": erp_drills,
+    "bench_store_drills": store_drills,
 }
 
 

@@ -124,6 +124,17 @@ def test_uk_erp_drills_need_every_erp_clean_and_at_size() -> None:
     assert _verdicts("bench_erp_drills", f) == [targets.NOT_MET]
 
 
+def test_the_postgresql_drill_counts_the_store_trail_and_needs_size() -> None:
+    f = _figures("bench_store_drills")
+    f["chaos"].update(returns=10_000, did_not_finish=0, findings=[], clean=True, store_findings=0)
+    assert _verdicts("bench_store_drills", f) == [targets.MET]
+    f["chaos"]["returns"] = 300
+    assert _verdicts("bench_store_drills", f) == [f"{targets.PARTLY}: clean below size"]
+    f["chaos"].update(findings=["r1: audit seqs [1, 3]"], clean=False, store_findings=1)
+    assert _verdicts("bench_store_drills", f) == [targets.NOT_MET]
+    assert "(1 in the store's trail)" in targets.BENCHES["bench_store_drills"](f)[0].measured
+
+
 def test_a_missing_benchmark_is_shown_as_not_measured(tmp_path: Path) -> None:
     (tmp_path / "bench_latency.json").write_text(json.dumps(RECORDED["bench_latency"]))
     found = targets.rows(tmp_path)
