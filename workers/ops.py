@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from temporalio.client import Client, WorkflowHandle
+from temporalio.service import RPCError, RPCStatusCode
 
 from adapters.store import Store
 from workers.ingress import workflow_id
@@ -57,13 +58,33 @@ async def wait_for_state(
         await asyncio.sleep(0.1)
 
 
+class ReturnClosedError(Exception):
+    """The return's workflow has ended (or ended while the update waited): nothing more can be
+    decided on it, which a person should read as that, not as a server error."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message  # what the CLI prints as the refusal
+
+
+# How the server words an update to a workflow that has closed, or closed before taking it
+_CLOSED = ("already completed", "aborted by closing workflow")
+
+
 async def _update(client: Client, return_id: str, update: Any, arg: Any, result: type[T]) -> T:
-    """Send one update and wait for its answer; a validator's refusal raises with its reason.
+    """Send one update and wait for its answer; a validator's refusal raises with its reason,
+    and a closed return raises ReturnClosedError.
 
     `update` is typed Any: the SDK's stubs see an async update declared with description= as
     returning a coroutine, and would refuse every call.
     """
-    return await handle(client, return_id).execute_update(update, arg, result_type=result)
+    try:
+        return await handle(client, return_id).execute_update(update, arg, result_type=result)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND and any(c in err.message for c in _CLOSED):
+            closed = ReturnClosedError(f"return {return_id} has closed: {err.message}")
+            raise closed from None
+        raise
 
 
 async def receive(client: Client, return_id: str, actor: str, **kw: Any) -> ReturnStatus:
