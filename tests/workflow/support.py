@@ -148,11 +148,19 @@ async def the_one_open_case(
         (kind, owner, True)
     ], status.open_exceptions
     case = status.open_exceptions[0]
-    stored = live.store.list_exceptions(return_id=return_id)
-    assert [(c.id, c.kind, c.owner) for c in stored] == [(case.id, kind, owner)]
+
+    async def in_store() -> tuple[list[tuple[str, ExceptionKind, OwnerTeam]], tuple[bool, int]]:
+        stored = live.store.list_exceptions(return_id=return_id)
+        row = live.store.get_return(return_id)
+        flags = (row.blocked, row.open_exception_count) if row is not None else (False, -1)
+        return [(c.id, c.kind, c.owner) for c in stored], flags
+
+    # the status query answers as soon as the case opens; its store writes (the case, then the
+    # projection with the audit row) are local activities that may still be running
+    await eventually(
+        in_store, lambda got: got == ([(case.id, kind, owner)], (True, 1)), what="the store's case"
+    )
     assert [c.id for c in live.store.list_exceptions(owner=owner, kind=kind)].count(case.id) == 1
-    row = live.store.get_return(return_id)
-    assert row is not None and row.blocked and row.open_exception_count == 1
     await shows_in_temporal(live, return_id, f'OpenExceptionKinds = "{kind.value}"', True)
     await shows_in_temporal(live, return_id, f'OwnerTeam = "{owner.value}"', True)
     return case
