@@ -6,10 +6,10 @@
                                                # _EVERY_S, _CONCURRENCY and _OUTCOMES
 
 PostgreSQL is what a deployment runs. A SIGKILLed worker leaves its connections to be dropped
-by the server, with whatever transaction they held rolled back, and the ingress, the worker
-and the forwarder claim and write rows concurrently instead of one writer at a time: the
-store's idempotency (transitions numbered once, webhooks logged once) is tested here at
-size. The database is a fresh one on RETURNFLOW_TEST_PG_URL, dropped after the run.
+by the server, with whatever transaction they held rolled back, and the ingress and the worker
+write concurrently instead of one writer at a time: the store's idempotency (each transition
+written once, seqs 1..n) is audited here at size. The database is a fresh one on
+RETURNFLOW_TEST_PG_URL, dropped after the run.
 """
 
 from __future__ import annotations
