@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.store import Store
 from tests.drills.store_audit import store_findings
-from workflows.model import Transition
-
-T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
-
-
-def move(return_id: str, seq: int, to_state: str) -> Transition:
-    return Transition(
-        return_id=return_id,
-        seq=seq,
-        event=f"to_{to_state}",
-        from_state="x",
-        to_state=to_state,
-        actor="system",
-        at=T0,
-        detail={},
-    )
+from tests.store.test_store import transition
 
 
 def test_a_sound_trail_passes_and_each_fault_is_named(tmp_path: Path) -> None:
@@ -30,12 +14,12 @@ def test_a_sound_trail_passes_and_each_fault_is_named(tmp_path: Path) -> None:
     store = Store.from_url(url)
     store.create_all()
     for seq, state in enumerate(("requested", "authorized", "closed"), start=1):
-        store.record_transition(move("r-sound", seq, state))
+        store.record_transition(transition(seq, state, return_id="r-sound"))
     assert store_findings(url, 1) == []
 
-    store.record_transition(move("r-gap", 1, "requested"))
-    store.record_transition(move("r-gap", 3, "closed"))  # seq 2 lost
-    store.record_transition(move("r-open", 1, "requested"))
+    store.record_transition(transition(1, "requested", return_id="r-gap"))
+    store.record_transition(transition(3, "closed", return_id="r-gap"))  # seq 2 lost
+    store.record_transition(transition(1, "requested", return_id="r-open"))
     store.close()
 
     assert sorted(store_findings(url, 3)) == [
