@@ -112,3 +112,7 @@ async def test_ops_find_and_resolve_a_case_from_the_command_line(
     assert (resolved[0]["resolved_by"], resolved[0]["resolution"]) == ("ops@test", "use_erp_item")
     await ops.cancel(live.client, rid, "ops@test", "test over")
     assert (await workflow_result(live, rid)).state == "cancelled"
+
+    # a decision sent to a closed return is a refusal that says so, not a server error
+    code, out = await returnflow(live, "approve", rid, "--as", "finance@test")
+    assert code == 1 and f"refused: return {rid} has closed" in out and "Traceback" not in out
