@@ -10,6 +10,7 @@ writes a caller is waiting on: everyone else keeps SQLite's handler.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
 from time import monotonic, sleep
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 POLL_S = 0.001
+log = logging.getLogger(__name__)
 
 
 def _busy(err: OperationalError) -> bool:
@@ -30,7 +32,9 @@ def write_promptly(engine: Engine, work: Callable[[Connection], None], timeout_m
     the lock (PostgreSQL waits for row locks, not a file lock: one plain transaction).
 
     The connection's busy_timeout is off for the attempt and put back before it returns to
-    the pool, so no other caller inherits it."""
+    the pool, so no other caller inherits it. If it cannot be put back (the connection broke
+    mid-write) the connection is dropped from the pool, and the write's own error, when there
+    is one, is what the caller sees: it says why the write was lost."""
     if engine.dialect.name != "sqlite":
         with engine.begin() as conn:
             work(conn)
@@ -40,6 +44,7 @@ def write_promptly(engine: Engine, work: Callable[[Connection], None], timeout_m
         pooled = int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one())
         conn.exec_driver_sql("PRAGMA busy_timeout=0")
         conn.commit()
+        failed = False
         try:
             while True:
                 try:
@@ -50,6 +55,22 @@ def write_promptly(engine: Engine, work: Callable[[Connection], None], timeout_m
                     if not _busy(err) or monotonic() >= deadline:
                         raise
                 sleep(POLL_S)
+        except BaseException:
+            failed = True
+            raise
         finally:
-            conn.exec_driver_sql(f"PRAGMA busy_timeout={pooled}")
-            conn.commit()
+            _restore(conn, pooled, keep_quiet=failed)
+
+
+def _restore(conn: Connection, busy_timeout_ms: int, keep_quiet: bool) -> None:
+    """Put the pooled busy_timeout back; a connection that cannot take it is invalidated, so
+    the pool never hands out one that fails at the first held lock. `keep_quiet` leaves a
+    failure here as a log line, not an exception, because one is already on its way out."""
+    try:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        conn.commit()
+    except Exception:
+        conn.invalidate()
+        if not keep_quiet:
+            raise
+        log.warning("busy_timeout not restored after a failed write; connection dropped")
