@@ -72,18 +72,24 @@ _CLOSED = ("already completed", "aborted by closing workflow")
 
 
 async def _update(client: Client, return_id: str, update: Any, arg: Any, result: type[T]) -> T:
-    """Send one update and wait for its answer; a validator's refusal raises with its reason,
-    and a closed return raises ReturnClosedError.
+    """Send one update to the return and wait for its answer (see _send)."""
+    return await _send(handle(client, return_id), f"return {return_id}", update, arg, result)
+
+
+async def _send(
+    target: WorkflowHandle[Any, Any], what: str, update: Any, arg: Any, result: type[T]
+) -> T:
+    """A validator's refusal raises with its reason, and a closed workflow raises
+    ReturnClosedError naming `what` closed.
 
     `update` is typed Any: the SDK's stubs see an async update declared with description= as
     returning a coroutine, and would refuse every call.
     """
     try:
-        return await handle(client, return_id).execute_update(update, arg, result_type=result)
+        return await target.execute_update(update, arg, result_type=result)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND and any(c in err.message for c in _CLOSED):
-            closed = ReturnClosedError(f"return {return_id} has closed: {err.message}")
-            raise closed from None
+            raise ReturnClosedError(f"{what} has closed: {err.message}") from None
         raise
 
 
@@ -137,9 +143,10 @@ async def choose_exchange_option(
 ) -> ExchangeStatus:
     """CX answers an exchange_blocked case on the return's exchange child."""
     child = client.get_workflow_handle(exchange_workflow_id(return_id))
-    update: Any = ExchangeOrderWorkflow.choose_exchange_option  # see _update on the stubs
-    result: ExchangeStatus = await child.execute_update(update, choice, result_type=ExchangeStatus)
-    return result
+    update = ExchangeOrderWorkflow.choose_exchange_option
+    return await _send(
+        child, f"the exchange for return {return_id}", update, choice, ExchangeStatus
+    )
 
 
 async def erp_event(client: Client, return_id: str, event: ErpEvent) -> None:

@@ -122,3 +122,5 @@ async def test_a_blocked_exchange_child_shows_its_state_and_the_wait_so_far(live
     choice = ExchangeChoice(actor="cx@shop.test", option="refund_instead")
     await ops.choose_exchange_option(live.client, rid, choice)
     await asyncio.wait_for(handle.result(), 20)
+    with pytest.raises(ops.ReturnClosedError, match=f"the exchange for return {rid} has closed"):
+        await ops.choose_exchange_option(live.client, rid, choice)  # a second answer, too late
