@@ -103,19 +103,6 @@ def test_an_error_other_than_a_held_lock_is_raised_at_once(
     assert _busy_timeout(store) == SQLITE_BUSY_TIMEOUT_MS
 
 
-def _break_restore(
-    conn: Connection, monkeypatch: pytest.MonkeyPatch, used: list[sqlite3.Connection]
-) -> None:
-    """From here on the connection refuses statements, as one whose file went away does;
-    `used` gets its DB-API connection, to see afterwards whether the pool kept it."""
-    used.append(conn.connection.dbapi_connection)  # type: ignore[arg-type]
-
-    def refuse(*_: object, **__: object) -> None:
-        raise sqlite3.OperationalError("disk I/O error")
-
-    monkeypatch.setattr(conn, "exec_driver_sql", refuse)
-
-
 def _dropped(raw: sqlite3.Connection) -> bool:
     """Closed, so never handed out again with busy_timeout still off."""
     try:
@@ -125,33 +112,36 @@ def _dropped(raw: sqlite3.Connection) -> bool:
     return False
 
 
-def test_a_failed_write_whose_restore_fails_too_raises_its_own_error(
-    db: tuple[Store, Path], monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("write_fails", "raised", "says"),
+    [
+        (True, RuntimeError, "write itself"),  # the write's own error, not the restore's
+        (False, sqlite3.OperationalError, "disk I/O"),  # after a good write, the restore's
+    ],
+)
+def test_a_restore_that_fails_drops_the_connection_and_hides_no_write_error(
+    db: tuple[Store, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    write_fails: bool,
+    raised: type[Exception],
+    says: str,
 ) -> None:
     store, _ = db
     used: list[sqlite3.Connection] = []
 
-    def fails(conn: Connection) -> None:
-        _break_restore(conn, monkeypatch, used)
-        raise RuntimeError("the write itself failed")
+    def refuse(*_: object, **__: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
 
-    with pytest.raises(RuntimeError, match="write itself"):  # not the restore's disk error
-        write_promptly(store.engine, fails, SQLITE_BUSY_TIMEOUT_MS)
+    def work(conn: Connection) -> None:
+        conn.execute(text("SELECT 1"))
+        used.append(conn.connection.dbapi_connection)  # type: ignore[arg-type]
+        # from here on the connection refuses statements, as one whose file went away does
+        monkeypatch.setattr(conn, "exec_driver_sql", refuse)
+        if write_fails:
+            raise RuntimeError("the write itself failed")
+
+    with pytest.raises(raised, match=says):
+        write_promptly(store.engine, work, SQLITE_BUSY_TIMEOUT_MS)
     assert _dropped(used[0])
     store.record_webhooks([_delivery(3)])
     assert [row.id for row in store.list_webhooks()] == ["d3"]
-
-
-def test_a_restore_that_fails_after_a_good_write_is_raised(
-    db: tuple[Store, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    store, _ = db
-    used: list[sqlite3.Connection] = []
-
-    def writes(conn: Connection) -> None:
-        conn.execute(text("SELECT 1"))
-        _break_restore(conn, monkeypatch, used)
-
-    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
-        write_promptly(store.engine, writes, SQLITE_BUSY_TIMEOUT_MS)
-    assert _dropped(used[0])
