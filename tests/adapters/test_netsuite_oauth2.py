@@ -115,13 +115,15 @@ async def test_expired_bearer_token_is_refused(
     netsuite_served: ServedApp, netsuite_control: NetSuiteSandboxControl, rsa_pair: KeyPair
 ) -> None:
     await _register(netsuite_control, rsa_pair, "cert-1")
-    await netsuite_control.token_lifetime(1)
+    await netsuite_control.token_lifetime(60)
     auth = ClientCredentialsAuth(_credentials(rsa_pair, "cert-1"), base_url=netsuite_served.url)
     token = await auth.token()
     async with httpx.AsyncClient() as http:
         headers = {"Authorization": f"Bearer {token.value}"}
         assert (await http.get(netsuite_served.url + ORDER, headers=headers)).status_code == 200
-        await asyncio.sleep(1.2)
+        await netsuite_control.advance_oauth2_clock(59)
+        assert (await http.get(netsuite_served.url + ORDER, headers=headers)).status_code == 200
+        await netsuite_control.advance_oauth2_clock(1.5)
         late = await http.get(netsuite_served.url + ORDER, headers=headers)
         forged = await http.get(
             netsuite_served.url + ORDER, headers={"Authorization": "Bearer not-a-token"}

@@ -128,6 +128,10 @@ class NetSuiteSandboxControl(SandboxControl):
     async def token_lifetime(self, seconds: int) -> None:
         await self._call("POST", "oauth2/settings", {"token_lifetime": seconds})
 
+    async def advance_oauth2_clock(self, seconds: float) -> None:
+        """Move the token issuer's clock forward: tokens expire without the test sleeping."""
+        await self._call("POST", "oauth2/clock", {"seconds": seconds})
+
     async def oauth2_stats(self) -> dict[str, Any]:
         stats: dict[str, Any] = await self._call("GET", "oauth2")
         return stats

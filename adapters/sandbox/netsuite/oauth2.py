@@ -9,7 +9,9 @@ API requests may then carry `Authorization: Bearer …` instead of a TBA header;
 same login audit. Verification is PyJWT's, not hand-written.
 
 Controls under /_sandbox/oauth2: register a certificate, revoke every token, shorten the token
-lifetime (to test expiry), read counters.
+lifetime, move the issuer's clock forward (so a test sees a token expire without sleeping past a
+second boundary: PyJWT compares `exp` in whole seconds, which made a 1 s lifetime a coin toss),
+read counters.
 """
 
 from __future__ import annotations
@@ -76,27 +78,36 @@ class OAuth2Issuer:
         self.certificates: dict[str, Certificate] = {}
         self.token_lifetime = token_lifetime
         self.revoked_before = 0.0
+        self.clock_offset = 0.0
         self.issued = 0
         self.refused = 0
         self.reset()
 
     def reset(self) -> None:
-        """Seeded certificates only, default lifetime, counters zero (the audit is shared)."""
+        """Seeded certificates, default lifetime, true time, zero counters (the audit is shared)."""
         self.certificates = {c.certificate_id: c for c in self._seed}
         self.token_lifetime = self._seed_lifetime
+        self.clock_offset = 0.0
         self.issued = self.refused = 0
 
     def register(self, certificate: Certificate) -> None:
         certificate.key()  # refuse a PEM that does not load, at registration
         self.certificates[certificate.certificate_id] = certificate
 
+    def now(self) -> float:
+        return time.time() + self.clock_offset
+
+    def advance(self, seconds: float) -> None:
+        self.clock_offset += seconds
+
     def revoke_all(self) -> None:
-        self.revoked_before = time.time() + 1e-6
+        self.revoked_before = self.now() + 1e-6
 
     def stats(self) -> dict[str, Any]:
         return {
             "certificates": sorted(self.certificates),
             "tokenLifetime": self.token_lifetime,
+            "clockOffset": self.clock_offset,
             "issued": self.issued,
             "refused": self.refused,
         }
@@ -110,7 +121,7 @@ class OAuth2Issuer:
         if form.get("client_assertion_type") != ASSERTION_TYPE or not form.get("client_assertion"):
             raise TokenRefused("invalid_request", "MissingClientAssertion")
         claims, certificate = self._verify_assertion(form["client_assertion"], token_url)
-        now = time.time()
+        now = self.now()
         token = jwt.encode(
             {
                 "iss": f"https://{self.account_id}.suitetalk.api.netsuite.com",
@@ -173,12 +184,20 @@ class OAuth2Issuer:
                 token,
                 self._secret,
                 algorithms=[ACCESS_TOKEN_ALGORITHM],
-                options={"require": ["exp", "iat", "sub"]},
+                # the times are checked below, on the issuer's clock and to the microsecond
+                options={
+                    "require": ["exp", "iat", "sub"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
-        except jwt.ExpiredSignatureError:
-            return "ExpiredToken"
         except jwt.InvalidTokenError:
             return "InvalidToken"
+        now = self.now()
+        if float(claims["iat"]) > now:
+            return "InvalidToken"
+        if float(claims["exp"]) <= now:
+            return "ExpiredToken"
         if float(claims["iat"]) < self.revoked_before:
             return "RevokedToken"
         if claims.get("kid") not in self.certificates:
@@ -228,6 +247,10 @@ class TokenSettings(BaseModel):
     token_lifetime: int = Field(ge=1, le=3600)
 
 
+class ClockAdvance(BaseModel):
+    seconds: float = Field(gt=0, le=86_400)
+
+
 def oauth2_controls(issuer: OAuth2Issuer) -> APIRouter:
     router = APIRouter(prefix="/_sandbox/oauth2")
 
@@ -248,6 +271,11 @@ def oauth2_controls(issuer: OAuth2Issuer) -> APIRouter:
     @router.post("/settings")
     async def settings(values: TokenSettings) -> dict:
         issuer.token_lifetime = values.token_lifetime
+        return {"ok": True, **issuer.stats()}
+
+    @router.post("/clock")
+    async def clock(values: ClockAdvance) -> dict:
+        issuer.advance(values.seconds)
         return {"ok": True, **issuer.stats()}
 
     return router
