@@ -6,7 +6,8 @@ certificate's private key (PS256/384/512 or ES256/384/512, nothing else), `iss` 
 `aud` = the token URL, `scope` naming rest_webservices, `exp` under an hour after `iat`. It
 answers with a bearer token (itself a JWT, signed with the sandbox's own secret) and `expires_in`.
 API requests may then carry `Authorization: Bearer …` instead of a TBA header; both land in the
-same login audit. Verification is PyJWT's, not hand-written.
+same login audit. Signatures and claims are checked by PyJWT; a bearer token's times are checked
+on the issuer's clock.
 
 Controls under /_sandbox/oauth2: register a certificate, revoke every token, shorten the token
 lifetime, move the issuer's clock forward (so a test sees a token expire without sleeping past a
