@@ -77,19 +77,18 @@ async def test_token_is_renewed_before_it_expires(
     netsuite_served: ServedApp, netsuite_control: NetSuiteSandboxControl, rsa_pair: KeyPair
 ) -> None:
     await _register(netsuite_control, rsa_pair, "cert-1")
-    await netsuite_control.token_lifetime(3)
+    now = [time.time()]
     auth = ClientCredentialsAuth(
-        _credentials(rsa_pair, "cert-1"),
-        base_url=netsuite_served.url,
-        renew_before=2,  # in production 300 s of an hour; here 2 s of 3
+        _credentials(rsa_pair, "cert-1"), base_url=netsuite_served.url, clock=lambda: now[0]
     )
     first = await auth.token()
-    assert first.expires_at == pytest.approx(time.time() + 3, abs=0.5)
-    assert (await auth.token()) is first  # more than renew_before left: the cached token
-    await asyncio.sleep(1.2)
+    assert first.expires_at == pytest.approx(now[0] + 3600, abs=0.5)  # NetSuite's hour
+    now[0] += 3600 - 301
+    assert (await auth.token()) is first  # more than the 300 s margin left: the cached token
+    now[0] += 2
     second = await auth.token()
     assert second.value != first.value
-    assert time.time() < first.expires_at  # renewed while the old one was still good
+    assert now[0] < first.expires_at  # renewed while the old one was still good
     assert auth.tokens_fetched == 2
     assert (await netsuite_control.oauth2_stats())["issued"] == 2
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
@@ -66,7 +67,10 @@ class ClientCredentialsAuth:
         renew_before: float = RENEW_BEFORE,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` counts the token's life (a test moves it instead of sleeping); the client
+        assertion always carries true time, since NetSuite checks it against its own."""
         if credentials.algorithm not in ALGORITHMS:
             raise ValueError(f"NetSuite accepts {sorted(ALGORITHMS)} for client assertions")
         self.token_url = base_url.rstrip("/") + TOKEN_PATH
@@ -78,6 +82,7 @@ class ClientCredentialsAuth:
         self._renew_before = renew_before
         self._timeout = timeout
         self._transport = transport
+        self._clock = clock
         self._token: BearerToken | None = None
         self._lock = asyncio.Lock()
         self.tokens_fetched = 0
@@ -102,7 +107,7 @@ class ClientCredentialsAuth:
         One fetch at a time: concurrent activities wait for the same token instead of each
         asking NetSuite for its own."""
         async with self._lock:
-            if self._token is None or not self._token.fresh(time.time(), self._renew_before):
+            if self._token is None or not self._token.fresh(self._clock(), self._renew_before):
                 self._token = await self._fetch()
             return self._token
 
@@ -112,7 +117,7 @@ class ClientCredentialsAuth:
             "client_assertion_type": ASSERTION_TYPE,
             "client_assertion": self.client_assertion(),
         }
-        asked_at = time.time()
+        asked_at = self._clock()
         try:
             # A client per fetch: one token an hour does not need a kept-open connection.
             async with httpx.AsyncClient(timeout=self._timeout, transport=self._transport) as http:
