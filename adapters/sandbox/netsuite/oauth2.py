@@ -89,6 +89,7 @@ class OAuth2Issuer:
         self.certificates = {c.certificate_id: c for c in self._seed}
         self.token_lifetime = self._seed_lifetime
         self.clock_offset = 0.0
+        self.revoked_before = 0.0  # a revocation stamped on a moved clock must not outlive it
         self.issued = self.refused = 0
 
     def register(self, certificate: Certificate) -> None:
