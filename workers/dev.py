@@ -26,7 +26,12 @@ from adapters.sandbox.server import ServedApp
 from workers.dev_erps import erp_settings, serve_erp
 from workers.ingress import create_ingress
 from workers.settings import Settings
-from workers.temporal import connect, register_search_attributes
+from workers.temporal import (
+    connect,
+    dev_files,
+    dev_persistence_flags,
+    register_search_attributes,
+)
 from workers.wiring import Adapters
 from workers.worker import build_worker
 
@@ -75,8 +80,8 @@ async def start_temporal(data_dir: Path, port: int, ui_port: int) -> subprocess.
     data_dir.mkdir(parents=True, exist_ok=True)
     # The sandboxes live in memory, so each run starts a fresh world: old workflows would point
     # at ERP records that no longer exist.
-    for stale in ("temporal.db", "returnflow.db", "returnflow.db-wal", "returnflow.db-shm"):
-        (data_dir / stale).unlink(missing_ok=True)
+    for stale in (*dev_files(data_dir / "temporal.db"), *dev_files(data_dir / "returnflow.db")):
+        stale.unlink(missing_ok=True)
     log = (data_dir / "temporal.log").open("ab")
     cmd = [
         temporal_binary(),
@@ -88,8 +93,7 @@ async def start_temporal(data_dir: Path, port: int, ui_port: int) -> subprocess.
         str(port),
         "--ui-port",
         str(ui_port),
-        "--db-filename",
-        str(data_dir / "temporal.db"),
+        *dev_persistence_flags(data_dir / "temporal.db"),
         "--log-level",
         "warn",
         "--namespace",

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from workers.dev import temporal_binary
 from workers.settings import Settings
-from workers.temporal import dev_server_flags
+from workers.temporal import dev_files, dev_persistence_flags, dev_server_flags
 
 RETURNFLOW = str(Path(sys.executable).parent / "returnflow")
 
@@ -130,7 +130,7 @@ class DevServer(Service):
             "--log-level", "error", "--namespace", "default", *dev_server_flags(),
         ]  # fmt: skip
         if persistent:
-            cmd += ["--db-filename", str(self.db)]
+            cmd += dev_persistence_flags(self.db)
         super().__init__("temporal", cmd, data_dir / "temporal.log")
 
     @property
@@ -139,8 +139,7 @@ class DevServer(Service):
 
     def disk_bytes(self) -> int:
         """The DB file and its write-ahead log, as the server leaves them on disk."""
-        files = [self.db, self.db.with_name(self.db.name + "-wal")]
-        return sum(f.stat().st_size for f in files if f.exists())
+        return sum(f.stat().st_size for f in dev_files(self.db) if f.exists())
 
     async def wait_ready(self, timeout: float = 60) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
