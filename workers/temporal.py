@@ -72,12 +72,12 @@ DEV_SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
 
 
 def dev_persistence_flags(db: Path) -> list[str]:
-    """`--db-filename` with a write-ahead log and no fsync per commit.
+    """`--db-filename` with a write-ahead log, synced at checkpoints rather than every commit.
 
     The dev server's SQLite otherwise runs a rollback journal with a full sync on every
     commit: parking returns went from 13.8/s to 19.5/s on 2 cores without that. A killed
     server loses nothing in WAL mode at synchronous=normal; only a power cut can drop the
-    last commits, which an embedded stack may afford and a deployment uses its own cluster for.
+    last commits. That is fine for the embedded stack; a deployment runs its own cluster.
     """
     flags = ["--db-filename", str(db)]
     for pragma in DEV_SQLITE_PRAGMAS:
@@ -86,7 +86,7 @@ def dev_persistence_flags(db: Path) -> list[str]:
 
 
 def dev_files(db: Path) -> list[Path]:
-    """The dev server's DB and the write-ahead log and index beside it."""
+    """A SQLite DB and the write-ahead log and shared-memory index SQLite keeps beside it."""
     return [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
 
 

@@ -138,7 +138,7 @@ class DevServer(Service):
         return f"127.0.0.1:{self.port}"
 
     def disk_bytes(self) -> int:
-        """The DB file and its write-ahead log, as the server leaves them on disk."""
+        """The DB file, its write-ahead log and index, as the server leaves them on disk."""
         return sum(f.stat().st_size for f in dev_files(self.db) if f.exists())
 
     async def wait_ready(self, timeout: float = 60) -> None:
