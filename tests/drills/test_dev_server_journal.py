@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlite3
 
 from tests.drills.stack import Stack
+from workers.temporal import dev_files
 
 
 def test_the_dev_server_db_is_in_wal_mode(quiet_stack: Stack) -> None:
-    db = quiet_stack.server.db
+    db, wal, _ = dev_files(quiet_stack.server.db)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
     assert mode == "wal"
-    assert db.with_name(db.name + "-wal").exists()
+    assert wal.exists()
     assert quiet_stack.server.disk_bytes() > db.stat().st_size
